@@ -1,0 +1,14 @@
+"""URL map: pages per app, the JSON API at /api/ (OpenAPI at /api/docs), admin, i18n."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from omnihcp.config.api import api
+
+urlpatterns = [
+    path("", include("omnihcp.org.urls")),
+    path("md/", include("omnihcp.masterdata.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
