@@ -1,0 +1,153 @@
+"""What each role finds in the page header and on its home page.
+
+The modules of the closed loop (DESIGN.md §2) arrive one issue at a time; until a module is
+built its menu entry leads to ``org:module``, a placeholder page that says which issue brings
+it, so no role ever meets a broken link. Links are URL names, resolved when the menu is built,
+so this module imports no other app's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from omnihcp.org.models import Role
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module of the platform that is not built yet."""
+
+    slug: str
+    label: Promise
+    summary: Promise
+    issue: int | None  # the tracker issue that brings it; None: a later issue, not filed yet
+
+
+MODULES: dict[str, Module] = {
+    module.slug: module
+    for module in (
+        Module(
+            "stewardship",
+            _("Data stewardship"),
+            _("Match review, merges and data change requests (DCRs) for the master data."),
+            3,
+        ),
+        Module(
+            "engagement",
+            _("Engagement & content"),
+            _("Approved content, tracked delivery, quizzes, surveys and consent."),
+            4,
+        ),
+        Module(
+            "profiles",
+            _("Profiles & recommendations"),
+            _("HCP 360, tags, tiers, adoption stages, segments and next best actions."),
+            5,
+        ),
+        Module(
+            "fieldforce",
+            _("Field force"),
+            _("Call plans, visits, tasks, hand-offs, outreach programmes and manager nudges."),
+            6,
+        ),
+        Module(
+            "meetings",
+            _("Meetings"),
+            _("Meetings, budgets, speakers, invitations, check-in, evidence and expenses."),
+            None,
+        ),
+        Module(
+            "sales",
+            _("Sales"),
+            _("Flow data, e-commerce orders, targets, market share, forecasts and ROI."),
+            None,
+        ),
+        Module(
+            "insights",
+            _("Dashboards"),
+            _("Role dashboards and reports, from the country down to one doctor."),
+            None,
+        ),
+        Module(
+            "compliance",
+            _("Compliance"),
+            _("Meeting audits, expense reconciliation, anomaly flags and PIPL requests."),
+            None,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Promise
+    url: str
+    summary: Promise | str = ""
+    module: Module | None = None  # set when the link leads to a placeholder
+
+    @property
+    def is_placeholder(self) -> bool:
+        return self.module is not None
+
+
+# Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
+MENUS: dict[Role, tuple[str, ...]] = {
+    Role.REP: ("home", "hcps", "hcos", "fieldforce", "engagement", "profiles"),
+    Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "engagement", "profiles"),
+    Role.DISTRICT_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
+    Role.AREA_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
+    Role.REGIONAL_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
+    Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
+    Role.MARKETING: ("home", "engagement", "profiles", "meetings", "hcps", "hcos", "insights"),
+    Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
+    Role.DATA_STEWARD: ("home", "hcps", "hcos", "stewardship", "admin"),
+    Role.COMPLIANCE: ("home", "compliance", "meetings", "hcps", "hcos"),
+    Role.FINANCE: ("home", "meetings", "sales", "compliance", "hcos"),
+    Role.ADMIN: ("home", "hcps", "hcos", "stewardship", "insights", "admin"),
+}
+
+
+def _item(key: str) -> NavItem:
+    if key in MODULES:
+        module = MODULES[key]
+        url = reverse("org:module", kwargs={"slug": module.slug})
+        return NavItem(key, module.label, url, module.summary, module)
+    if key == "home":
+        return NavItem(key, _("Home"), reverse("org:home"))
+    if key == "hcps":
+        return NavItem(
+            key,
+            _("Doctors"),
+            reverse("masterdata:hcp-list"),
+            _("Find a doctor by name, pinyin, initials or hospital."),
+        )
+    if key == "hcos":
+        return NavItem(
+            key,
+            _("Institutions"),
+            reverse("masterdata:hco-list"),
+            _("Hospitals, community health centres, clinics and pharmacies."),
+        )
+    if key == "admin":
+        return NavItem(
+            key,
+            _("Administration"),
+            reverse("admin:index"),
+            _("Edit master data, users and territories in the Django admin."),
+        )
+    raise KeyError(key)
+
+
+def menu_for(*, role: str) -> list[NavItem]:
+    """The header links of a role; an unknown role gets only its home page."""
+    keys = MENUS.get(Role(role), ("home",)) if role in Role.values else ("home",)
+    return [_item(key) for key in keys]
+
+
+def module_get(*, slug: str) -> Module | None:
+    return MODULES.get(slug)

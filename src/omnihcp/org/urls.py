@@ -1,0 +1,11 @@
+from django.urls import path
+
+from omnihcp.org import views
+
+app_name = "org"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("modules/<slug:slug>/", views.module, name="module"),
+]
