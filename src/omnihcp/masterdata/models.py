@@ -1,0 +1,281 @@
+"""Master data: HCOs, departments, HCPs, affiliations, external identities, source records.
+
+Personal information (mobile phone, practising licence number) is stored three ways: AES-GCM
+ciphertext (revealed only to allowed roles, with a log row), an HMAC blind index (for exact
+matching and look-ups) and a masked form for display. ``name_pinyin``/``name_initials`` are
+search keys derived from the name by ``masterdata.textkeys``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from omnihcp.core.models import TimeStampedModel
+
+
+class HCOType(models.TextChoices):
+    HOSPITAL = "hospital", _("Hospital")
+    COMMUNITY = "community", _("Community health centre")
+    CLINIC = "clinic", _("Clinic")
+    PHARMACY = "pharmacy", _("Pharmacy")
+    DISTRIBUTOR = "distributor", _("Distributor")
+
+
+class HospitalLevel(models.TextChoices):
+    L3A = "3A", _("Tier 3A")
+    L3B = "3B", _("Tier 3B")
+    L3C = "3C", _("Tier 3C")
+    L2A = "2A", _("Tier 2A")
+    L2B = "2B", _("Tier 2B")
+    L2C = "2C", _("Tier 2C")
+    L1 = "1", _("Tier 1")
+    UNRATED = "", _("Unrated")
+
+
+class RecordStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    MERGED = "merged", _("Merged")
+
+
+class HCO(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    name_pinyin = models.CharField(max_length=400, editable=False)
+    name_initials = models.CharField(max_length=120, editable=False)
+    hco_type = models.CharField(_("type"), max_length=16, choices=HCOType.choices)
+    level = models.CharField(
+        _("hospital level"), max_length=4, choices=HospitalLevel.choices, blank=True
+    )
+    province = models.CharField(_("province"), max_length=20)
+    city = models.CharField(_("city"), max_length=30)
+    district = models.CharField(_("district"), max_length=30, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    uscc = models.CharField(_("USCC"), max_length=18, null=True, blank=True, unique=True)
+    beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campuses",
+        verbose_name=_("parent institution"),
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("HCO")
+        verbose_name_plural = _("HCOs")
+        indexes = [
+            models.Index(fields=["name"], name="hco_name_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["name_pinyin"], name="hco_pinyin_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["name_initials"], name="hco_initials_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["province", "city"], name="hco_city_idx"),
+            models.Index(fields=["hco_type", "level"], name="hco_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StandardDepartment(models.Model):
+    """The standard department dictionary (科室字典)."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    name_en = models.CharField(_("English name"), max_length=80)
+    synonyms = models.JSONField(_("synonyms"), default=list, blank=True)
+    therapy_area = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("standard department")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HCODepartment(models.Model):
+    hco = models.ForeignKey(HCO, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(_("name"), max_length=60)
+    standard = models.ForeignKey(
+        StandardDepartment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hco", "name"], name="hco_department_unique")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
+
+
+class Title(models.TextChoices):
+    CHIEF_PHYSICIAN = "chief_physician", _("Chief physician")
+    ASSOCIATE_CHIEF = "associate_chief", _("Associate chief physician")
+    ATTENDING = "attending", _("Attending physician")
+    RESIDENT = "resident", _("Resident physician")
+    CHIEF_PHARMACIST = "chief_pharmacist", _("Chief pharmacist")
+    PHARMACIST = "pharmacist", _("Pharmacist")
+    NURSE = "nurse", _("Nurse")
+    OTHER = "other", _("Other")
+
+
+class Position(models.TextChoices):
+    DEAN = "dean", _("Hospital director")
+    DEPARTMENT_HEAD = "department_head", _("Head of department")
+    DEPUTY_HEAD = "deputy_head", _("Deputy head of department")
+    PHARMACY_HEAD = "pharmacy_head", _("Head of pharmacy")
+    NONE = "", _("None")
+
+
+class HCP(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=40)
+    name_pinyin = models.CharField(max_length=200, editable=False)
+    name_initials = models.CharField(max_length=40, editable=False)
+    gender = models.CharField(
+        _("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    title = models.CharField(_("title"), max_length=20, choices=Title.choices)
+    position = models.CharField(_("position"), max_length=20, choices=Position.choices, blank=True)
+    specialty = models.CharField(_("specialty"), max_length=60, blank=True)
+    primary_hco = models.ForeignKey(
+        HCO, on_delete=models.PROTECT, related_name="hcps", verbose_name=_("primary HCO")
+    )
+    department = models.ForeignKey(
+        HCODepartment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hcps",
+        verbose_name=_("department"),
+    )
+    mobile_encrypted = models.CharField(max_length=120, blank=True, editable=False)
+    mobile_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    mobile_masked = models.CharField(_("mobile phone"), max_length=20, blank=True, editable=False)
+    licence_encrypted = models.CharField(max_length=120, blank=True, editable=False)
+    licence_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    licence_masked = models.CharField(
+        _("practising licence no."), max_length=40, blank=True, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("HCP")
+        verbose_name_plural = _("HCPs")
+        indexes = [
+            models.Index(fields=["name"], name="hcp_name_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["name_pinyin"], name="hcp_pinyin_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["name_initials"], name="hcp_initials_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["primary_hco", "name_pinyin"], name="hcp_hco_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Affiliation(models.Model):
+    """An HCP's place of work; the primary one mirrors ``HCP.primary_hco``."""
+
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="affiliations")
+    hco = models.ForeignKey(HCO, on_delete=models.PROTECT, related_name="affiliations")
+    department = models.ForeignKey(
+        HCODepartment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=40, blank=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hcp", "hco"], name="affiliation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id}@{self.hco_id}"
+
+
+class ExternalIdentity(models.Model):
+    """An id a source system uses for one of our HCPs or HCOs (CRM id, platform user, openid)."""
+
+    source = models.CharField(_("source"), max_length=40)
+    external_id = models.CharField(_("external id"), max_length=128)
+    hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.CASCADE, related_name="identities"
+    )
+    hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.CASCADE, related_name="identities"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="identity_unique"),
+            models.CheckConstraint(
+                condition=models.Q(hcp__isnull=False) | models.Q(hco__isnull=False),
+                name="identity_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+
+class SourceRecord(models.Model):
+    """A record as a source delivered it, kept whatever matching decides (lineage)."""
+
+    class EntityType(models.TextChoices):
+        HCP = "hcp", _("HCP")
+        HCO = "hco", _("HCO")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        MATCHED = "matched", _("Matched")
+        NEW = "new", _("New entity")
+        REVIEW = "review", _("In review")
+        REJECTED = "rejected", _("Rejected")
+
+    source = models.CharField(_("source"), max_length=40)
+    source_key = models.CharField(_("source key"), max_length=128)
+    entity_type = models.CharField(max_length=4, choices=EntityType.choices)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_records"
+    )
+    hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_records"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "source_key"], name="source_record_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.source_key}"

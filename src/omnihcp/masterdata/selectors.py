@@ -1,0 +1,206 @@
+"""Reads of master data, every one scoped by the caller's DataScope.
+
+Search finds an HCP by Chinese name prefix, by pinyin ("zhangwei" → 张伟) or pinyin initials
+("zw"), and by hospital name. Prefix matches run on indexed key columns: a half-open range on
+SQLite (binary collation) and ``LIKE 'x%'`` on PostgreSQL (``varchar_pattern_ops`` indexes),
+so a search touches only the rows it returns, even with a million HCPs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from omnihcp.core.errors import NotFoundError
+from omnihcp.core.scope import DataScope
+from omnihcp.masterdata import textkeys
+from omnihcp.masterdata.models import (
+    HCO,
+    HCP,
+    Affiliation,
+    HCODepartment,
+    RecordStatus,
+    StandardDepartment,
+)
+
+_MAX_CODE_POINT = "\U0010ffff"
+
+
+def prefix(field: str, value: str) -> Q:
+    """``field`` starts with ``value``, in the form each backend can answer from an index."""
+    if connection.vendor == "sqlite":
+        # SQLite's LIKE folds case and so cannot use a binary index; a range can.
+        return Q(**{f"{field}__gte": value, f"{field}__lt": value + _MAX_CODE_POINT})
+    return Q(**{f"{field}__startswith": value})
+
+
+@dataclass(frozen=True)
+class HCOFilter:
+    q: str = ""
+    hco_type: str = ""
+    level: str = ""
+    province: str = ""
+    city: str = ""
+    status: str = RecordStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class HCPFilter:
+    q: str = ""
+    hco_id: int | None = None
+    title: str = ""
+    city: str = ""
+    standard_department: str = ""
+    status: str = RecordStatus.ACTIVE
+
+
+def _hco_name_match(term: str) -> Q:
+    key = textkeys.query_key(term)
+    if textkeys.CJK.search(term):
+        return Q(name__contains=term.strip()) | Q(short_name__contains=term.strip())
+    if not key:
+        return Q(pk__in=[])
+    return prefix("name_pinyin", key) | prefix("name_initials", key)
+
+
+def hco_list(*, scope: DataScope, filters: HCOFilter | None = None) -> QuerySet[HCO]:
+    filters = filters or HCOFilter()
+    qs = scope.filter_hcos(HCO.objects.all())
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.q:
+        for term in filters.q.split():
+            qs = qs.filter(_hco_name_match(term))
+    for name in ("hco_type", "level", "province", "city"):
+        value = getattr(filters, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    return qs.order_by("name_pinyin", "id")
+
+
+def hco_get(*, scope: DataScope, hco_id: int) -> HCO:
+    hco = scope.filter_hcos(HCO.objects.select_related("parent")).filter(pk=hco_id).first()
+    if hco is None:
+        raise NotFoundError(_("No such HCO."))
+    return hco
+
+
+def _hcp_base(scope: DataScope) -> QuerySet[HCP]:
+    qs = HCP.objects.select_related("primary_hco", "department")
+    return scope.filter_hcos(qs, "primary_hco_id")
+
+
+def _hcp_name_match(term: str) -> Q:
+    if textkeys.CJK.search(term):
+        return prefix("name", term.strip())
+    key = textkeys.query_key(term)
+    if not key:
+        return Q(pk__in=[])
+    return prefix("name_pinyin", key) | prefix("name_initials", key)
+
+
+def _hcp_term_match(term: str) -> Q:
+    """One search term matches the HCP's name or the name of their primary HCO."""
+    hcos = HCO.objects.filter(_hco_name_match(term)).values("id")
+    return _hcp_name_match(term) | Q(primary_hco_id__in=hcos)
+
+
+def hcp_list(*, scope: DataScope, filters: HCPFilter | None = None) -> QuerySet[HCP]:
+    filters = filters or HCPFilter()
+    qs = _hcp_base(scope)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    for term in filters.q.split():
+        qs = qs.filter(_hcp_term_match(term))
+    if filters.hco_id is not None:
+        qs = qs.filter(primary_hco_id=filters.hco_id)
+    if filters.title:
+        qs = qs.filter(title=filters.title)
+    if filters.city:
+        qs = qs.filter(primary_hco__city=filters.city)
+    if filters.standard_department:
+        qs = qs.filter(department__standard__code=filters.standard_department)
+    return qs.order_by("name_pinyin", "id")
+
+
+def hcp_search(*, scope: DataScope, q: str, limit: int = 20) -> list[HCP]:
+    """The search box: name matches first, then doctors of matching hospitals.
+
+    Two indexed queries, each limited, beat one OR that the planner may answer with a scan.
+    """
+    terms = q.split()
+    if not terms:
+        return []
+    base = _hcp_base(scope).filter(status=RecordStatus.ACTIVE)
+    by_name = base.filter(_hcp_name_match(terms[0]))
+    for term in terms[1:]:
+        by_name = by_name.filter(_hcp_term_match(term))
+    found: dict[int, HCP] = {hcp.pk: hcp for hcp in by_name.order_by("name_pinyin", "id")[:limit]}
+    if len(found) < limit:
+        hcos = scope.filter_hcos(HCO.objects.filter(_hco_name_match(terms[0]))).values("id")
+        by_hco = base.filter(primary_hco_id__in=hcos)
+        for term in terms[1:]:
+            by_hco = by_hco.filter(_hcp_term_match(term))
+        for hcp in by_hco.order_by("name_pinyin", "id")[: limit - len(found)]:
+            found.setdefault(hcp.pk, hcp)
+    return list(found.values())
+
+
+def hcp_get(*, scope: DataScope, hcp_id: int) -> HCP:
+    """One HCP in scope; a merged-away HCP resolves to the record that survived."""
+    hcp = _hcp_base(scope).filter(pk=hcp_id).first()
+    hops = 0
+    while hcp is not None and hcp.merged_into_id is not None and hops < 10:
+        hcp = _hcp_base(scope).filter(pk=hcp.merged_into_id).first()
+        hops += 1
+    if hcp is None:
+        raise NotFoundError(_("No such HCP."))
+    return hcp
+
+
+def hcp_affiliations(*, hcp: HCP) -> QuerySet[Affiliation]:
+    return (
+        Affiliation.objects.filter(hcp=hcp)
+        .select_related("hco", "department")
+        .order_by("-is_primary", "hco__name")
+    )
+
+
+def hco_department_list(*, scope: DataScope, hco: HCO) -> QuerySet[HCODepartment]:
+    hco_get(scope=scope, hco_id=hco.pk)
+    return HCODepartment.objects.filter(hco=hco).select_related("standard").order_by("name")
+
+
+def hco_department_get(*, scope: DataScope, department_id: int) -> HCODepartment:
+    qs = scope.filter_hcos(HCODepartment.objects.select_related("hco", "standard"), "hco_id")
+    department = qs.filter(pk=department_id).first()
+    if department is None:
+        raise NotFoundError(_("No such department."))
+    return department
+
+
+def standard_department_list(*, q: str = "") -> QuerySet[StandardDepartment]:
+    qs = StandardDepartment.objects.all()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(name_en__icontains=q) | Q(code__iexact=q))
+    return qs.order_by("code")
+
+
+def hco_hcp_count(*, hco: HCO) -> int:
+    return HCP.objects.filter(primary_hco=hco, status=RecordStatus.ACTIVE).count()
+
+
+def hco_cities(*, scope: DataScope) -> list[Any]:
+    qs = scope.filter_hcos(HCO.objects.filter(status=RecordStatus.ACTIVE))
+    return list(qs.values_list("province", "city").distinct().order_by("province", "city"))
+
+
+def standard_department_get(*, code: str) -> StandardDepartment:
+    department = StandardDepartment.objects.filter(code=code).first()
+    if department is None:
+        raise NotFoundError(_("No such standard department."))
+    return department
