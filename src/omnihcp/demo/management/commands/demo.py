@@ -1,0 +1,60 @@
+"""``omnihcp demo``: generate the demo company (see ``omnihcp.demo.generator``)."""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from omnihcp.demo.cast import CAST, DEMO_PASSWORD
+from omnihcp.demo.generator import DEFAULT_HCPS, DEFAULT_SEED, demo_generate
+from omnihcp.org.models import User
+
+
+class Command(BaseCommand):
+    help = "Generate the deterministic demo company and its users (one per role)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--hcps", type=int, help=f"number of HCPs (default {DEFAULT_HCPS})")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="multiply the default size, e.g. 50 for a million HCPs",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        parser.add_argument("--reset", action="store_true", help="empty the database first")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the database already has data"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        hcps = options["hcps"] or int(DEFAULT_HCPS * options["scale"])
+        if hcps < 100:
+            raise CommandError("--hcps must be at least 100.")
+        if options["reset"]:
+            call_command("flush", interactive=False, verbosity=0)
+        elif User.objects.exists():
+            if options["if_empty"]:
+                self.stdout.write("The demo company is already there.")
+                self.print_logins()
+                return
+            raise CommandError("The database already has data; add --reset to rebuild it.")
+        started = time.perf_counter()
+        summary = demo_generate(hcps=hcps, seed=options["seed"])
+        self.stdout.write(
+            f"Demo company ready in {time.perf_counter() - started:.1f}s: {summary.hcps:,} HCPs, "
+            f"{summary.hcos:,} HCOs in {summary.cities} cities, {summary.reps} reps in "
+            f"{summary.districts} districts."
+        )
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for member in CAST:
+            self.stdout.write(
+                f"  {member.username:<14} {member.role.label!s:<20} {member.description}"
+            )
