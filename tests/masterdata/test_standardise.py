@@ -1,0 +1,123 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from omnihcp.masterdata.standardise import (
+    department_code,
+    hospital_name,
+    parse_address,
+    person_name,
+    phone_digits,
+    title_code,
+)
+
+DICTIONARY = [
+    ("D01", "心内科", ["心血管内科", "心脏内科"]),
+    ("D02", "消化内科", ["消化科", "胃肠内科"]),
+    ("D12", "药剂科", ["药学部"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "standard"),
+    [
+        ("北医三院", "北京大学第三医院"),
+        ("北京大學第三醫院", "北京大学第三医院"),
+        ("浙江大学医学院附一院", "浙江大学医学院附属第一医院"),
+        ("郑州大学一附院", "郑州大学第一附属医院"),
+        ("杭州市1院", "杭州市第一医院"),
+        ("杭州一院", "杭州第一医院"),
+        ("上海市第10人民医院", "上海市第十人民医院"),
+        ("广州市第12人民医院", "广州市第十二人民医院"),
+        ("湘雅二医院", "中南大学湘雅二医院"),
+        ("  华西医院 ", "四川大学华西医院"),
+    ],
+)
+def test_hospital_names_written_many_ways_get_the_registered_name(written, standard):
+    assert hospital_name(written).name == standard
+
+
+def test_a_campus_stays_distinct_but_shares_the_institution():
+    main = hospital_name("浙江大学医学院附属第一医院")
+    campus = hospital_name("浙江大学医学院附属第一医院（之江院区）")
+    assert (campus.base, campus.campus) == ("浙江大学医学院附属第一医院", "之江院区")
+    assert campus.name == "浙江大学医学院附属第一医院之江院区"
+    assert campus.key == main.key
+    assert campus.name != main.name
+
+
+def test_the_matching_key_ignores_province_and_city_suffixes():
+    assert hospital_name("杭州市第一人民医院").key == hospital_name("杭州第一人民医院").key
+    assert hospital_name("浙江省人民医院").key == "浙江人民医院"
+
+
+@given(st.text(alphabet="北京上海杭州市第一二三人民医院附属大学（）() 1234", max_size=20))
+def test_hospital_standardisation_is_idempotent(text):
+    once = hospital_name(text)
+    assert hospital_name(once.name) == once
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("副主任医师", "associate_chief"),
+        ("主任医师", "chief_physician"),
+        ("主任", "chief_physician"),
+        ("主治医生", "attending"),
+        ("住院医师", "resident"),
+        ("主管药师", "pharmacist"),
+        ("Attending", "attending"),
+        ("院长", ""),
+    ],
+)
+def test_free_text_titles_map_to_the_title_dictionary(written, code):
+    assert title_code(written) == code
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("心内科", "D01"),
+        ("心血管内科", "D01"),
+        ("消化科", "D02"),
+        ("消化內科", "D02"),
+        ("药学部", "D12"),
+        ("心内一科", "D01"),
+        ("口腔科", ""),
+    ],
+)
+def test_department_names_map_by_name_synonym_or_closeness(written, code):
+    assert department_code(written, DICTIONARY) == code
+
+
+def test_addresses_split_into_province_city_and_district():
+    address = parse_address("浙江省杭州市西湖区解放路88号")
+    assert (address.province, address.city, address.district, address.street) == (
+        "浙江省",
+        "杭州市",
+        "西湖区",
+        "解放路88号",
+    )
+    beijing = parse_address("北京市海淀区花园北路49号")
+    assert (beijing.province, beijing.city, beijing.district) == ("北京市", "北京市", "海淀区")
+    assert parse_address("").province == ""
+
+
+@given(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.sampled_from(["{p}", "+86 {p}", "+86-{a}-{b}-{c}", "0086{p}", "({a}) {b} {c}", "８６{p}"]),
+)
+def test_phone_digits_reads_every_common_way_of_writing_a_mobile(phone, template):
+    written = template.format(p=phone, a=phone[:3], b=phone[3:7], c=phone[7:])
+    written = written.replace("８６", "86")
+    assert phone_digits(written) == phone
+
+
+def test_phone_digits_rejects_what_is_not_a_mobile():
+    assert phone_digits("0571-87654321") == ""
+    assert phone_digits("12345") == ""
+
+
+def test_person_names_compare_simplified_and_without_spaces():
+    assert person_name("張 偉") == "张伟"
+    assert person_name("Li, Ming") == "liming"
