@@ -1,9 +1,11 @@
 """Reads of master data, every one scoped by the caller's DataScope.
 
 Search finds an HCP by Chinese name prefix, by pinyin ("zhangwei" → 张伟) or pinyin initials
-("zw"), and by hospital name. Prefix matches run on indexed key columns: a half-open range on
-SQLite (binary collation) and ``LIKE 'x%'`` on PostgreSQL (``varchar_pattern_ops`` indexes),
-so a search touches only the rows it returns, even with a million HCPs.
+("zw"), and by hospital name. Prefix matches run on indexed columns, so a search touches only
+the rows it returns, even with a million HCPs: Chinese names with a half-open range on SQLite
+(binary collation) and ``LIKE 'x%'`` on PostgreSQL (``varchar_pattern_ops`` indexes); the ASCII
+pinyin keys compared byte-wise (``sort_key``: SQLite's default, PostgreSQL's "C" collation,
+whose expression indexes, migration 0002, answer both the prefix range and the ORDER BY).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Collate
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import NotFoundError
@@ -36,6 +40,19 @@ def prefix(field: str, value: str) -> Q:
         # SQLite's LIKE folds case and so cannot use a binary index; a range can.
         return Q(**{f"{field}__gte": value, f"{field}__lt": value + _MAX_CODE_POINT})
     return Q(**{f"{field}__startswith": value})
+
+
+def sort_key(field: str) -> Any:
+    """``field`` compared byte-wise, as the pinyin-key indexes store it on each backend."""
+    if connection.vendor == "postgresql":
+        return Collate(F(field), "C")
+    return F(field)
+
+
+def key_prefix(field: str, value: str) -> Q:
+    """The ASCII key ``field`` starts with ``value``: a range on ``sort_key(field)``."""
+    key = sort_key(field)
+    return Q(GreaterThanOrEqual(key, value), LessThan(key, value + _MAX_CODE_POINT))
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ def _hco_name_match(term: str) -> Q:
         return Q(name__contains=term.strip()) | Q(short_name__contains=term.strip())
     if not key:
         return Q(pk__in=[])
-    return prefix("name_pinyin", key) | prefix("name_initials", key)
+    return key_prefix("name_pinyin", key) | key_prefix("name_initials", key)
 
 
 def hco_list(*, scope: DataScope, filters: HCOFilter | None = None) -> QuerySet[HCO]:
@@ -79,7 +96,7 @@ def hco_list(*, scope: DataScope, filters: HCOFilter | None = None) -> QuerySet[
         value = getattr(filters, name)
         if value:
             qs = qs.filter(**{name: value})
-    return qs.order_by("name_pinyin", "id")
+    return qs.order_by(sort_key("name_pinyin"), "id")
 
 
 def hco_get(*, scope: DataScope, hco_id: int) -> HCO:
@@ -100,7 +117,7 @@ def _hcp_name_match(term: str) -> Q:
     key = textkeys.query_key(term)
     if not key:
         return Q(pk__in=[])
-    return prefix("name_pinyin", key) | prefix("name_initials", key)
+    return key_prefix("name_pinyin", key) | key_prefix("name_initials", key)
 
 
 def _hcp_term_match(term: str) -> Q:
@@ -124,28 +141,54 @@ def hcp_list(*, scope: DataScope, filters: HCPFilter | None = None) -> QuerySet[
         qs = qs.filter(primary_hco__city=filters.city)
     if filters.standard_department:
         qs = qs.filter(department__standard__code=filters.standard_department)
-    return qs.order_by("name_pinyin", "id")
+    return qs.order_by(sort_key("name_pinyin"), "id")
+
+
+def _hcp_name_hits(base: QuerySet[HCP], term: str, limit: int) -> list[HCP]:
+    """HCPs whose name matches ``term``, in pinyin order; pinyin matches before initials.
+
+    Each query is ordered by the column it filters on, so the database walks one index and
+    stops after ``limit`` rows; one OR over both columns would collect and sort every match.
+    """
+    if textkeys.CJK.search(term):
+        return list(
+            base.filter(prefix("name", term.strip())).order_by(sort_key("name_pinyin"), "id")[
+                :limit
+            ]
+        )
+    key = textkeys.query_key(term)
+    if not key:
+        return []
+    hits = list(
+        base.filter(key_prefix("name_pinyin", key)).order_by(sort_key("name_pinyin"), "id")[:limit]
+    )
+    if len(hits) < limit:
+        by_initials = base.filter(key_prefix("name_initials", key)).order_by(
+            sort_key("name_initials"), "id"
+        )
+        seen = {hcp.pk for hcp in hits}
+        extra = [hcp for hcp in by_initials[:limit] if hcp.pk not in seen]
+        hits += sorted(extra, key=lambda hcp: (hcp.name_pinyin, hcp.pk))[: limit - len(hits)]
+    return hits
 
 
 def hcp_search(*, scope: DataScope, q: str, limit: int = 20) -> list[HCP]:
     """The search box: name matches first, then doctors of matching hospitals.
 
-    Two indexed queries, each limited, beat one OR that the planner may answer with a scan.
+    Indexed queries, each limited, beat one OR that the planner may answer with a scan.
     """
     terms = q.split()
     if not terms:
         return []
     base = _hcp_base(scope).filter(status=RecordStatus.ACTIVE)
-    by_name = base.filter(_hcp_name_match(terms[0]))
+    narrowed = base
     for term in terms[1:]:
-        by_name = by_name.filter(_hcp_term_match(term))
-    found: dict[int, HCP] = {hcp.pk: hcp for hcp in by_name.order_by("name_pinyin", "id")[:limit]}
+        narrowed = narrowed.filter(_hcp_term_match(term))
+    found: dict[int, HCP] = {hcp.pk: hcp for hcp in _hcp_name_hits(narrowed, terms[0], limit)}
     if len(found) < limit:
         hcos = scope.filter_hcos(HCO.objects.filter(_hco_name_match(terms[0]))).values("id")
-        by_hco = base.filter(primary_hco_id__in=hcos)
-        for term in terms[1:]:
-            by_hco = by_hco.filter(_hcp_term_match(term))
-        for hcp in by_hco.order_by("name_pinyin", "id")[: limit - len(found)]:
+        by_hco = narrowed.filter(primary_hco_id__in=hcos)
+        for hcp in by_hco.order_by(sort_key("name_pinyin"), "id")[: limit - len(found)]:
             found.setdefault(hcp.pk, hcp)
     return list(found.values())
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from omnihcp.demo.cast import CAST, DEMO_PASSWORD
 from omnihcp.demo.generator import DEFAULT_HCPS, DEFAULT_SEED, demo_generate
@@ -45,6 +46,11 @@ class Command(BaseCommand):
             raise CommandError("The database already has data; add --reset to rebuild it.")
         started = time.perf_counter()
         summary = demo_generate(hcps=hcps, seed=options["seed"])
+        if connection.vendor == "postgresql":
+            # Statistics for the freshly loaded tables, as autovacuum would gather a minute later:
+            # without them the planner guesses and may scan a million rows for one search.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             f"Demo company ready in {time.perf_counter() - started:.1f}s: {summary.hcps:,} HCPs, "
             f"{summary.hcos:,} HCOs in {summary.cities} cities, {summary.reps} reps in "
