@@ -2,10 +2,10 @@
 
 Search finds an HCP by Chinese name prefix, by pinyin ("zhangwei" → 张伟) or pinyin initials
 ("zw"), and by hospital name. Prefix matches run on indexed columns, so a search touches only
-the rows it returns, even with a million HCPs: Chinese names with a half-open range on SQLite
-(binary collation) and ``LIKE 'x%'`` on PostgreSQL (``varchar_pattern_ops`` indexes); the ASCII
-pinyin keys compared byte-wise (``sort_key``: SQLite's default, PostgreSQL's "C" collation,
-whose expression indexes, migration 0002, answer both the prefix range and the ORDER BY).
+the rows it returns, even with a million HCPs: the search keys are compared byte-wise
+(``sort_key``: SQLite's default, PostgreSQL's "C" collation, whose expression indexes, migration
+0002, answer both the prefix range and the ORDER BY). List filters on Chinese names use
+``prefix`` (``LIKE 'x%'`` with ``varchar_pattern_ops`` indexes on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from omnihcp.masterdata.models import (
 )
 
 _MAX_CODE_POINT = "\U0010ffff"
+# The search box looks for doctors in at most this many matching hospitals.
+HOSPITALS_SEARCHED = 30
 
 
 def prefix(field: str, value: str) -> Q:
@@ -151,11 +153,8 @@ def _hcp_name_hits(base: QuerySet[HCP], term: str, limit: int) -> list[HCP]:
     stops after ``limit`` rows; one OR over both columns would collect and sort every match.
     """
     if textkeys.CJK.search(term):
-        return list(
-            base.filter(prefix("name", term.strip())).order_by(sort_key("name_pinyin"), "id")[
-                :limit
-            ]
-        )
+        by_name = base.filter(key_prefix("name", term.strip()))
+        return list(by_name.order_by(sort_key("name"), "id")[:limit])
     key = textkeys.query_key(term)
     if not key:
         return []
@@ -186,10 +185,18 @@ def hcp_search(*, scope: DataScope, q: str, limit: int = 20) -> list[HCP]:
         narrowed = narrowed.filter(_hcp_term_match(term))
     found: dict[int, HCP] = {hcp.pk: hcp for hcp in _hcp_name_hits(narrowed, terms[0], limit)}
     if len(found) < limit:
-        hcos = scope.filter_hcos(HCO.objects.filter(_hco_name_match(terms[0]))).values("id")
-        by_hco = narrowed.filter(primary_hco_id__in=hcos)
-        for hcp in by_hco.order_by(sort_key("name_pinyin"), "id")[: limit - len(found)]:
-            found.setdefault(hcp.pk, hcp)
+        # Doctors of matching hospitals, hospital by hospital: each query walks the
+        # (primary_hco, name_pinyin) index of one HCO, whatever the size of the table; one
+        # ``IN (subquery)`` lets the planner walk the whole name index hoping to meet them.
+        hcos = scope.filter_hcos(HCO.objects.filter(_hco_name_match(terms[0])))
+        for hco_id in hcos.order_by(sort_key("name_pinyin"), "id").values_list("id", flat=True)[
+            :HOSPITALS_SEARCHED
+        ]:
+            of_hco = narrowed.filter(primary_hco_id=hco_id).order_by("name_pinyin", "id")
+            for hcp in of_hco[: limit - len(found)]:
+                found.setdefault(hcp.pk, hcp)
+            if len(found) >= limit:
+                break
     return list(found.values())
 
 

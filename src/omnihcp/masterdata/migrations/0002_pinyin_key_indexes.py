@@ -1,4 +1,4 @@
-"""PostgreSQL indexes on the pinyin keys in the "C" collation, with the id as tie-breaker.
+"""PostgreSQL indexes on the search keys (name, pinyin, initials) in the "C" collation, with the id as tie-breaker.
 
 One such index answers both a prefix range (``key_prefix``) and ``ORDER BY key, id LIMIT n``,
 so a search or a list page reads only the rows it shows. The database's own collation (often
@@ -11,6 +11,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
 INDEXES = [
+    ("hcp_name_c_idx", "masterdata_hcp", "name"),
     ("hcp_pinyin_c_idx", "masterdata_hcp", "name_pinyin"),
     ("hcp_initials_c_idx", "masterdata_hcp", "name_initials"),
     ("hco_pinyin_c_idx", "masterdata_hco", "name_pinyin"),
