@@ -82,3 +82,30 @@ def test_admin_refuses_bad_uscc_with_a_form_error(client_as: Callable[..., Clien
     assert "A USCC has 18 characters" in response.content.decode()
     hco.refresh_from_db()
     assert hco.uscc != "12345"
+
+
+def test_admin_lists_import_sources_and_batches_read_only(
+    client_as: Callable[..., Client],
+) -> None:
+    from omnihcp.masterdata.importing import services as import_services
+    from omnihcp.org.models import User
+
+    steward = User.objects.get(username="steward")
+    source = import_services.import_source_create(
+        actor=steward, code="crm-admin", name="CRM east", entity_type="hco"
+    )
+    batch = import_services.import_file(
+        actor=steward,
+        source=source,
+        file_name="east.csv",
+        content="编码,机构名称\nE-1,湖州市管理医院\n".encode(),
+    )
+    client = client_as("admin")
+    sources = client.get(reverse("admin:masterdata_importsource_changelist"), {"q": "crm-admin"})
+    assert "CRM east" in sources.content.decode()
+    batches = client.get(reverse("admin:masterdata_importbatch_changelist"))
+    assert "east.csv" in batches.content.decode()
+    change = client.get(reverse("admin:masterdata_importbatch_change", args=[batch.pk]))
+    assert change.status_code == 200
+    assert 'name="_save"' not in change.content.decode()
+    assert client.get(reverse("admin:masterdata_importbatch_add")).status_code == 403

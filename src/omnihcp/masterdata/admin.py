@@ -19,6 +19,8 @@ from omnihcp.masterdata.models import (
     Affiliation,
     ExternalIdentity,
     HCODepartment,
+    ImportBatch,
+    ImportSource,
     SourceRecord,
     StandardDepartment,
 )
@@ -108,9 +110,41 @@ class ExternalIdentityAdmin(admin.ModelAdmin[ExternalIdentity]):
     raw_id_fields = ["hcp", "hco"]
 
 
+@admin.register(ImportSource)
+class ImportSourceAdmin(admin.ModelAdmin[ImportSource]):
+    list_display = ["code", "name", "entity_type", "updated_at"]
+    list_filter = ["entity_type"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin[ImportBatch]):
+    """Read-only: an import is a record of what happened; imports run through the import pages."""
+
+    list_display = [
+        "id",
+        "source",
+        "file_name",
+        "status",
+        "rows_read",
+        "accepted",
+        "rejected",
+        "created_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["file_name", "sha256"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(SourceRecord)
 class SourceRecordAdmin(admin.ModelAdmin[SourceRecord]):
     list_display = ["source", "source_key", "entity_type", "status", "received_at"]
     list_filter = ["source", "entity_type", "status"]
     search_fields = ["source_key"]
-    raw_id_fields = ["hcp", "hco"]
+    raw_id_fields = ["hcp", "hco", "batch"]

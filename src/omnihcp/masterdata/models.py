@@ -8,6 +8,7 @@ search keys derived from the name by ``masterdata.textkeys``.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -273,9 +274,91 @@ class SourceRecord(models.Model):
     hco = models.ForeignKey(
         HCO, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_records"
     )
+    # Lineage of a file import: which batch and row delivered the record, and a hash of the
+    # mapped row so that importing the same row again writes nothing new.
+    batch = models.ForeignKey(
+        "ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_records",
+    )
+    row_number = models.PositiveIntegerField(null=True, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["source", "source_key"], name="source_record_key_idx")]
+        indexes = [
+            models.Index(fields=["source", "source_key"], name="source_record_key_idx"),
+            models.Index(fields=["source", "row_hash"], name="source_record_hash_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.source_key}"
+
+
+class ImportSource(TimeStampedModel):
+    """A source of files (a CRM export, a doctor platform, a distributor) and its column mapping."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    entity_type = models.CharField(
+        _("entity type"), max_length=4, choices=SourceRecord.EntityType.choices
+    )
+    # Our field → the file's column header, saved once and reused for the next file.
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("import source")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ImportBatch(models.Model):
+    """One file imported from a source, with its report."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the column mapping")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    source = models.ForeignKey(ImportSource, on_delete=models.PROTECT, related_name="batches")
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    columns = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)
+    # The uploaded file, kept only between the upload and the mapping step of the pages;
+    # cleared once imported, since it holds personal information in clear.
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    rows_read = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    review = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    # [{"row": 7, "field": "mobile", "reason": "..."}], row numbers as a spreadsheet shows them.
+    rejected_rows = models.JSONField(default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.file_name}"

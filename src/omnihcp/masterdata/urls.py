@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.masterdata import views
+from omnihcp.masterdata import views, views_import
 
 app_name = "masterdata"
 urlpatterns = [
@@ -9,4 +9,13 @@ urlpatterns = [
     path("hcps/<int:hcp_id>/reveal/", views.hcp_reveal, name="hcp-reveal"),
     path("hcos/", views.hco_list, name="hco-list"),
     path("hcos/<int:hco_id>/", views.hco_detail, name="hco-detail"),
+    path("imports/", views_import.import_list, name="import-list"),
+    path("imports/new/", views_import.import_new, name="import-new"),
+    path("imports/<int:batch_id>/", views_import.import_detail, name="import-detail"),
+    path("imports/<int:batch_id>/mapping/", views_import.import_mapping, name="import-mapping"),
+    path(
+        "imports/<int:batch_id>/rejected.csv",
+        views_import.import_rejected_csv,
+        name="import-rejected",
+    ),
 ]

@@ -105,10 +105,10 @@ MENUS: dict[Role, tuple[str, ...]] = {
     Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
     Role.MARKETING: ("home", "engagement", "profiles", "meetings", "hcps", "hcos", "insights"),
     Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
-    Role.DATA_STEWARD: ("home", "hcps", "hcos", "stewardship", "admin"),
+    Role.DATA_STEWARD: ("home", "hcps", "hcos", "imports", "stewardship", "admin"),
     Role.COMPLIANCE: ("home", "compliance", "meetings", "hcps", "hcos"),
     Role.FINANCE: ("home", "meetings", "sales", "compliance", "hcos"),
-    Role.ADMIN: ("home", "hcps", "hcos", "stewardship", "insights", "admin"),
+    Role.ADMIN: ("home", "hcps", "hcos", "imports", "stewardship", "insights", "admin"),
 }
 
 
@@ -132,6 +132,13 @@ def _item(key: str) -> NavItem:
             _("Institutions"),
             reverse("masterdata:hco-list"),
             _("Hospitals, community health centres, clinics and pharmacies."),
+        )
+    if key == "imports":
+        return NavItem(
+            key,
+            _("File imports"),
+            reverse("masterdata:import-list"),
+            _("Import HCP and HCO files (CSV or Excel) and read each file's report."),
         )
     if key == "admin":
         return NavItem(

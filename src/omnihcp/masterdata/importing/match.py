@@ -1,0 +1,168 @@
+"""Deterministic matching of an imported row to the golden records.
+
+The rules, in order: the source's own id seen before (ExternalIdentity) → that record; an HCO
+by its USCC, else by the standardised hospital-name key within its city; an HCP by the blind
+index of the practising licence number, else by standardised name within the matched HCO.
+Exactly one candidate → matched, several → review by a data steward, none → a new record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from omnihcp.core import pi
+from omnihcp.core.errors import ApplicationError
+from omnihcp.masterdata.importing.mapping import HCO as HCO_TYPE
+from omnihcp.masterdata.models import HCO, HCP, ExternalIdentity, RecordStatus
+from omnihcp.masterdata.standardise import HospitalName, hospital_name, person_name
+
+MATCHED = "matched"
+REVIEW = "review"
+NEW = "new"
+
+
+@dataclass(frozen=True)
+class Match:
+    outcome: str  # MATCHED, REVIEW or NEW
+    hcp: HCP | None = None
+    hco: HCO | None = None  # the matched HCO, or for an HCP row its primary HCO
+    candidates: tuple[int, ...] = ()
+
+
+Keys = dict[tuple[str, str], set[int]]
+
+
+def _key(name: HospitalName) -> tuple[str, str]:
+    # The campus counts too: two campuses of one hospital are two HCOs.
+    return (name.key, name.campus)
+
+
+@dataclass
+class HCOIndex:
+    """Hospital-name keys of the active HCOs, built once per city for one import.
+
+    Full names are looked up first and short names (简称) only when no full name fits: the
+    campuses of a hospital share its short name, and must not all turn up as candidates.
+    """
+
+    by_place: dict[tuple[str, str], tuple[Keys, Keys]] = field(default_factory=dict)
+
+    def _keys(self, province: str, city: str) -> tuple[Keys, Keys]:
+        place = (province, city) if city else (province, "")
+        if place not in self.by_place:
+            qs = HCO.objects.filter(status=RecordStatus.ACTIVE)
+            if city:
+                qs = qs.filter(city=city)
+            elif province:
+                qs = qs.filter(province=province)
+            full: Keys = {}
+            short: Keys = {}
+            for pk, name, short_name in qs.values_list("id", "name", "short_name"):
+                full.setdefault(_key(hospital_name(name)), set()).add(pk)
+                if short_name:
+                    short.setdefault(_key(hospital_name(short_name)), set()).add(pk)
+            self.by_place[place] = (full, short)
+        return self.by_place[place]
+
+    def find(self, name: HospitalName, *, province: str, city: str) -> set[int]:
+        full, short = self._keys(province, city)
+        return set(full.get(_key(name)) or short.get(_key(name)) or ())
+
+    def add(self, hco: HCO) -> None:
+        """A new HCO of this import is a candidate for the rows after it."""
+        for place, (full, _short) in self.by_place.items():
+            if place[1] in {"", hco.city} and place[0] in {"", hco.province}:
+                full.setdefault(_key(hospital_name(hco.name)), set()).add(hco.pk)
+
+
+def _identity(source: str, source_key: str) -> ExternalIdentity | None:
+    return (
+        ExternalIdentity.objects.filter(source=source, external_id=source_key)
+        .select_related("hcp", "hco")
+        .first()
+    )
+
+
+def _survivor(record: Any) -> Any:
+    hops = 0
+    model = type(record)
+    while record is not None and record.merged_into_id is not None and hops < 10:
+        record = model.objects.filter(pk=record.merged_into_id).first()
+        hops += 1
+    return record
+
+
+def _match_hco(values: dict[str, Any], index: HCOIndex) -> Match:
+    uscc = values.get("uscc")
+    if uscc:
+        found = HCO.objects.filter(uscc=uscc).first()
+        if found is not None:
+            return Match(MATCHED, hco=_survivor(found))
+    ids = index.find(
+        hospital_name(values["name"]), province=values["province"], city=values["city"]
+    )
+    if uscc and ids:
+        # A different USCC on file means a different organisation of the same name.
+        ids = set(HCO.objects.filter(pk__in=ids, uscc__isnull=True).values_list("id", flat=True))
+    if len(ids) == 1:
+        return Match(MATCHED, hco=HCO.objects.get(pk=ids.pop()))
+    if ids:
+        return Match(REVIEW, candidates=tuple(sorted(ids)))
+    return Match(NEW)
+
+
+def _match_hcp(values: dict[str, Any], index: HCOIndex) -> Match:
+    licence_hash = pi.blind_index(values.get("licence_no", ""))
+    if licence_hash:
+        found = HCP.objects.filter(licence_hash=licence_hash, status=RecordStatus.ACTIVE).first()
+        if found is not None:
+            return Match(MATCHED, hcp=found, hco=found.primary_hco)
+    hospital: HospitalName = values["hospital"]
+    hco_ids = index.find(hospital, province=values["province"], city=values["city"])
+    if not hco_ids:
+        raise ApplicationError(
+            _("No institution named %(name)s in %(city)s; import the institutions first.")
+            % {"name": hospital.name, "city": values["city"] or _("any city")},
+            field="hospital",
+        )
+    if len(hco_ids) > 1:
+        return Match(REVIEW, candidates=tuple(sorted(hco_ids)))
+    hco = HCO.objects.get(pk=next(iter(hco_ids)))
+    name = person_name(values["name"])
+    candidates = [
+        hcp
+        for hcp in HCP.objects.filter(primary_hco=hco, status=RecordStatus.ACTIVE)
+        if person_name(hcp.name) == name
+        # A different licence number on file is a different doctor of the same name.
+        and (not licence_hash or not hcp.licence_hash or hcp.licence_hash == licence_hash)
+    ]
+    if len(candidates) == 1:
+        return Match(MATCHED, hcp=candidates[0], hco=hco)
+    if candidates:
+        return Match(REVIEW, hco=hco, candidates=tuple(sorted(h.pk for h in candidates)))
+    return Match(NEW, hco=hco)
+
+
+def match_record(
+    *, entity_type: str, source: str, source_key: str, values: dict[str, Any], index: HCOIndex
+) -> Match:
+    """Decide whether a standardised row is a known HCP/HCO, a new one, or one for review.
+
+    This is the one place the importer asks "who is this?": the probabilistic Splink matcher
+    (masterdata.matching, being built separately) plugs in here, taking over the rows the
+    deterministic rules leave new or in review. Raises ``ApplicationError`` naming the field
+    when an HCP row cannot be placed at any institution.
+    """
+    identity = _identity(source, source_key)
+    if identity is not None:
+        if identity.hco_id is not None and entity_type == HCO_TYPE:
+            return Match(MATCHED, hco=_survivor(identity.hco))
+        if identity.hcp_id is not None and entity_type != HCO_TYPE:
+            hcp = _survivor(identity.hcp)
+            return Match(MATCHED, hcp=hcp, hco=hcp.primary_hco)
+    if entity_type == HCO_TYPE:
+        return _match_hco(values, index)
+    return _match_hcp(values, index)
