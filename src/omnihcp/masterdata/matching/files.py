@@ -1,0 +1,125 @@
+"""Reading the files the linkage commands take: CSV in whatever encoding the source system
+wrote (UTF-8 with or without BOM, GBK/GB18030 — detected with charset-normalizer) and Excel
+``.xlsx`` (openpyxl, read-only). Every value comes back as text; blanks become "".
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+from django.utils.translation import gettext as _
+
+from omnihcp.core.errors import ApplicationError
+
+# charset-normalizer names the Chinese encodings it finds gb2312 / gbk / gb18030; GB18030 is
+# the superset of the other two, so reading with it never loses a character the others have.
+_CHINESE = {"gb2312", "gbk", "gb18030", "hz"}
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[dict[str, str]]
+    encoding: str = ""
+
+
+def _file_error(path: Path, message: str) -> ApplicationError:
+    return ApplicationError(
+        _("Cannot read %(path)s: %(error)s") % {"path": path.name, "error": message},
+        field="file",
+        code="file",
+    )
+
+
+def detect_encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return "gb18030"
+    encoding = best.encoding.lower().replace("-", "").replace("_", "")
+    return "gb18030" if encoding in _CHINESE else best.encoding
+
+
+def _read_csv(path: Path, data: bytes) -> Table:
+    encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _file_error(path, str(exc)) from exc
+    # The header line decides the delimiter: it has no quoted commas, unlike an address cell.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(_DELIMITERS, key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise _file_error(path, _("the file is empty."))
+    columns = [name.strip() for name in header]
+    rows = [
+        {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(columns)}
+        for cells in reader
+        if any(cell.strip() for cell in cells)
+    ]
+    return Table(columns=columns, rows=rows, encoding=encoding)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        # Excel stores 13812345678 as a float; "13812345678.0" would match nothing.
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> Table:
+    import openpyxl  # type: ignore[import-untyped]  # openpyxl ships no type information
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors alike
+        raise _file_error(path, str(exc)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = next(values, None)
+        if not header:
+            raise _file_error(path, _("the file is empty."))
+        columns = [_cell_text(name) for name in header]
+        rows = []
+        for cells in values:
+            texts = [_cell_text(cell) for cell in cells]
+            if any(texts):
+                rows.append(
+                    {c: (texts[i] if i < len(texts) else "") for i, c in enumerate(columns)}
+                )
+    finally:
+        workbook.close()
+    return Table(columns=columns, rows=rows, encoding="xlsx")
+
+
+def read_table(path: Path) -> Table:
+    """The header and rows of a CSV or .xlsx file."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _file_error(path, exc.strerror or str(exc)) from exc
+    return _read_csv(path, data)
