@@ -545,8 +545,9 @@ def test_dedupe_command_reads_a_gbk_file_and_writes_clusters_and_pairs(tmp_path,
     assert precision >= 0.9
     assert recall >= 0.9
     out = capsys.readouterr().out
-    assert f"{len(rows)} records" in out
-    assert "clusters" in out
+    # The command speaks the platform's default language, Simplified Chinese.
+    assert f"{len(rows)} 条记录" in out
+    assert "聚类" in out
 
 
 def test_link_command_reads_an_excel_master_and_writes_best_pairs_first(tmp_path):
@@ -633,7 +634,8 @@ def test_a_saved_model_reloaded_gives_the_same_pairs(tmp_path):
     assert _read_csv(tmp_path / "b" / "clusters.csv") == _read_csv(tmp_path / "a" / "clusters.csv")
 
 
-def test_a_model_trained_on_other_roles_is_refused(tmp_path):
+def test_a_model_trained_on_other_roles_is_refused(tmp_path, settings):
+    settings.LANGUAGE_CODE = "en"
     rows, _truth = people_file(people=200, seed=5)
     _write_csv(tmp_path / "people.csv", rows, "utf-8")
     full = tmp_path / "full.toml"
