@@ -51,8 +51,60 @@ def test_the_matching_key_ignores_province_and_city_suffixes():
     assert hospital_name("浙江省人民医院").key == "浙江人民医院"
 
 
+@pytest.mark.parametrize(
+    ("written", "registered"),
+    [
+        ("浙大一院", "浙江大学医学院附属第一医院"),
+        ("浙大附1院", "浙江大学医学院附属第一医院"),
+        ("郑大1附院", "郑州大学第一附属医院"),
+        ("郑州大学附属第一医院", "郑州大学第一附属医院"),
+        ("南医大一附院", "南京医科大学第一附属医院"),
+        ("湘雅二医院", "中南大学湘雅二医院"),
+        ("杭州市一医院", "杭州市第一医院"),
+        ("杭州市中医医院", "杭州市中医院"),
+        ("杭州市妇保院", "杭州市妇幼保健院"),
+        ("西湖区翠苑社区卫生服务中心", "西湖区翠苑街道社区卫生服务中心"),
+        ("永安卫生院", "永安镇卫生院"),
+    ],
+)
+def test_spellings_of_one_institution_share_the_matching_key(written, registered):
+    assert hospital_name(written).key == hospital_name(registered).key
+
+
+def test_spellings_of_different_institutions_keep_different_keys():
+    assert hospital_name("杭州市第一医院").key != hospital_name("杭州市第十一医院").key
+    assert hospital_name("浙大一院").key != hospital_name("浙大二院").key
+    assert hospital_name("杭州市中医院").key != hospital_name("杭州市中心医院").key
+
+
+@pytest.mark.parametrize(
+    ("written", "name", "campus"),
+    [
+        ("重庆医科大学附属第一医院 药剂科", "重庆医科大学附属第一医院", ""),
+        ("杭州市第一人民医院-药库", "杭州市第一人民医院", ""),
+        ("四川大学华西医院（青羊院区）-药库", "四川大学华西医院青羊院区", "青羊院区"),
+        ("浙大一院(之江院区)", "浙江大学医学院第一医院之江院区", "之江院区"),
+        ("邵逸夫(滨江院区)", "浙江大学医学院附属邵逸夫医院滨江院区", "滨江院区"),
+    ],
+)
+def test_departments_a_distributor_appends_are_dropped_and_campuses_kept(written, name, campus):
+    standard = hospital_name(written)
+    assert (standard.name, standard.campus) == (name, campus)
+
+
 @given(st.text(alphabet="北京上海杭州市第一二三人民医院附属大学（）() 1234", max_size=20))
 def test_hospital_standardisation_is_idempotent(text):
+    once = hospital_name(text)
+    assert hospital_name(once.name) == once
+
+
+@given(
+    st.text(
+        alphabet="浙大郑州市第一二三十人民医院附属学（）()院区分药剂科库中心卫生服务街道镇妇保 12",
+        max_size=24,
+    )
+)
+def test_standardising_abbreviations_campuses_and_departments_is_idempotent(text):
     once = hospital_name(text)
     assert hospital_name(once.name) == once
 

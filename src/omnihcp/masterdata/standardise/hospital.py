@@ -1,8 +1,11 @@
 """Hospital-name normalisation for matching free-text names (distributor files, platforms).
 
 "北医三院" and "北京大学第三医院", "浙江大学医学院附一院" and "浙江大学医学院附属第一医院",
-"杭州市1院" and "杭州市第一医院" get one ``key``; a campus ("之江院区", "西院分院") is split
-off into ``campus`` so campuses of one hospital stay distinct entities.
+"浙大一院", "杭州市1院" and "杭州市第一医院" get one ``key``; a campus ("之江院区", "西院分院")
+is split off into ``campus`` so campuses of one hospital stay distinct entities, and a
+department a distributor appends ("…医院药剂科") is dropped. The ``key`` also folds spellings
+that name the same institution: 附属第一医院 / 第一附属医院, 中医医院 / 中医院, 妇保院 /
+妇幼保健院, 街道社区卫生服务中心 / 社区卫生服务中心.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ ALIASES: dict[str, str] = {
     "浙二": "浙江大学医学院附属第二医院",
     "浙二医院": "浙江大学医学院附属第二医院",
     "邵逸夫医院": "浙江大学医学院附属邵逸夫医院",
+    "邵逸夫": "浙江大学医学院附属邵逸夫医院",
     "齐鲁医院": "山东大学齐鲁医院",
     "西京医院": "空军军医大学西京医院",
     "同济医院": "华中科技大学同济医学院附属同济医院",
@@ -51,15 +55,61 @@ ALIASES: dict[str, str] = {
     "中国医大一院": "中国医科大学附属第一医院",
 }
 
-_CAMPUS = re.compile(
-    r"^(?P<base>.+?(?:医院|卫生院|中心|保健院))\(?(?P<campus>[^()]{1,12}(?:院区|分院))\)?$"
+# Universities as people shorten them before a numbered hospital ("浙大一院", "郑大一附院").
+UNIVERSITY_ABBREVIATIONS: dict[str, str] = {
+    "首医": "首都医科大学",
+    "中大": "中山大学",
+    "南医大": "南京医科大学",
+    "南医": "南方医科大学",
+    "浙大": "浙江大学医学院",
+    "武大": "武汉大学",
+    "成医": "成都医学院",
+    "西交大": "西安交通大学",
+    "西交": "西安交通大学",
+    "重医": "重庆医科大学",
+    "中国医大": "中国医科大学",
+    "郑大": "郑州大学",
+    "山大": "山东大学",
+    "天医大": "天津医科大学",
+    "哈医大": "哈尔滨医科大学",
+    "昆医": "昆明医科大学",
+    "福医": "福建医科大学",
+    "安医大": "安徽医科大学",
+    "苏大": "苏州大学",
+}
+_ENDS = r"(?:医院|卫生院|中心|保健院|[一二三四五六七八九十\d]附?院|附院)"
+_CAMPUS = re.compile(rf"^(?P<base>.+?{_ENDS})\(?(?P<campus>[^()]{{1,12}}(?:院区|分院))\)?$")
+_CAMPUS_IN_BRACKETS = re.compile(r"^(?P<base>.+)\((?P<campus>[^()]{1,12}(?:院区|分院))\)$")
+# Where a distributor delivers inside a hospital: "…医院药剂科(西药库)" is the hospital.
+_PHARMACY_UNITS = "住院药房|门诊药房|药剂科|药学部|药库|药房"
+_DEPARTMENT = re.compile(
+    rf"^(?P<base>.+?(?:{_ENDS}|院区\)?|分院\)?))(?:{_PHARMACY_UNITS})(?:\(.*\))?$"
 )
-_ARABIC_ORDINAL = re.compile(r"第?(\d{1,2})(?=(?:人民)?医院|附属医院|院$)")
+_UNIVERSITY = re.compile(
+    "^("
+    + "|".join(sorted(UNIVERSITY_ABBREVIATIONS, key=len, reverse=True))
+    + ")(?=附?[一二三四五六七八九十]附?医?院$)"
+)
+_ARABIC_ORDINAL = re.compile(r"第?(\d{1,2})(?=(?:人民)?医院|附属医院)")
+_ARABIC_SHORT = re.compile(r"第?(\d{1,2})(?=附?院$)")
 _AFFILIATED_SHORT = re.compile(r"附([一二三四五六七八九十])院")
 _AFFILIATED_ONLY = re.compile(r"附院$")
 _BARE_ORDINAL = re.compile(r"(?<!医)第?([一二三四五六七八九十]{1,2})院$")
 _FIRST_AFFILIATED = re.compile(r"([一二三四五六七八九十])附院$")
 _ADMIN_SUFFIX = re.compile(r"(?<=[\u4e00-\u9fff]{2})[省市](?=[\u4e00-\u9fff])")
+# Spellings of one institution that the key folds together (the name keeps what was written).
+_KEY_FOLDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(大学|学院)附属"), r"\1"),
+    (re.compile(r"第([一二三四五六七八九十]{1,2})附属医院"), r"第\1医院"),
+    (
+        re.compile(r"(?<![第一二三四五六七八九十])([一二三四五六七八九十]{1,2})(?=(?:人民)?医院)"),
+        r"第\1",
+    ),
+    (re.compile("中医医院"), "中医院"),
+    (re.compile("妇保院|妇幼保健医院"), "妇幼保健院"),
+    (re.compile("街道社区卫生服务"), "社区卫生服务"),
+    (re.compile("镇卫生院"), "卫生院"),
+)
 
 
 def _chinese_number(n: int) -> str:
@@ -74,12 +124,14 @@ class HospitalName:
     name: str  # the full standard name, campus included
     base: str  # the institution without its campus
     campus: str  # "" when the name has none
-    key: str  # what matching compares: base without admin suffixes (省/市)
+    key: str  # what matching compares: base without 省/市, one spelling per word (hospital_key)
 
 
 def _expand(base: str) -> str:
     base = ALIASES.get(base, base)
     base = _ARABIC_ORDINAL.sub(lambda m: f"第{_chinese_number(int(m.group(1)))}", base)
+    base = _ARABIC_SHORT.sub(lambda m: _chinese_number(int(m.group(1))), base)
+    base = _UNIVERSITY.sub(lambda m: UNIVERSITY_ABBREVIATIONS[m.group(1)], base)
     base = _AFFILIATED_SHORT.sub(r"附属第\1医院", base)
     base = _FIRST_AFFILIATED.sub(r"第\1附属医院", base)
     base = _AFFILIATED_ONLY.sub("附属医院", base)
@@ -87,11 +139,22 @@ def _expand(base: str) -> str:
     return ALIASES.get(base, base)
 
 
+def hospital_key(base: str) -> str:
+    """What matching compares: the base name without 省/市 and with one spelling per word."""
+    key = _ADMIN_SUFFIX.sub("", base)
+    for pattern, replacement in _KEY_FOLDS:
+        key = pattern.sub(replacement, key)
+    return key
+
+
 def hospital_name(text: str) -> HospitalName:
     cleaned = clean_text(text)
-    match = _CAMPUS.match(cleaned)
+    department = _DEPARTMENT.match(cleaned)
+    if department:
+        cleaned = department.group("base")
+    match = _CAMPUS.match(cleaned) or _CAMPUS_IN_BRACKETS.match(cleaned)
     base, campus = (match.group("base"), match.group("campus")) if match else (cleaned, "")
     base = _expand(base.replace("(", "").replace(")", ""))
-    key = _ADMIN_SUFFIX.sub("", base)
+    key = hospital_key(base)
     name = base + campus
     return HospitalName(name=name, base=base, campus=campus, key=key)
