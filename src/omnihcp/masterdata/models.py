@@ -306,6 +306,9 @@ class ImportSource(TimeStampedModel):
     )
     # Our field → the file's column header, saved once and reused for the next file.
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # Survivorship: when two records hold different values, the one from the source with the
+    # higher priority survives a merge.
+    priority = models.IntegerField(_("priority"), default=0)
 
     class Meta:
         ordering = ["code"]
@@ -362,3 +365,153 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.file_name}"
+
+
+class MatchCandidate(models.Model):
+    """A question for the data steward: are these two records the same HCP (or HCO)?
+
+    One pair per row. The left side is either an imported source record that went to review or
+    a golden record; the right side is a golden record it may be. The deterministic matcher
+    gives no probability, only its rule in ``explanation``; the probabilistic one gives both.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        DEFERRED = "deferred", _("Deferred")
+
+    entity_type = models.CharField(
+        _("entity type"), max_length=4, choices=SourceRecord.EntityType.choices
+    )
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="candidates"
+    )
+    left_hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    right_hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    left_hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    right_hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    probability = models.FloatField(_("match probability"), null=True, blank=True)
+    # {"name": "exact", "hospital": "same", "mobile": "missing", "rule": "..."}
+    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("match candidate")
+        indexes = [
+            models.Index(fields=["status", "entity_type"], name="candidate_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(source_record__isnull=False)
+                | models.Q(left_hcp__isnull=False)
+                | models.Q(left_hco__isnull=False),
+                name="candidate_has_left",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type}:{self.pk}"
+
+
+class MergeEvent(models.Model):
+    """One merge of two golden records, with everything needed to undo it exactly."""
+
+    entity_type = models.CharField(max_length=4, choices=SourceRecord.EntityType.choices)
+    survivor_hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.PROTECT, related_name="merge_events"
+    )
+    merged_hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Both records, their affiliations, identities and source-record links before the merge.
+    snapshot = models.JSONField(default=dict)
+    # {field: {"from": "survivor"|"merged", "rule": "..."}}
+    choices = models.JSONField(default=dict)
+    candidate = models.ForeignKey(
+        MatchCandidate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("merge")
+
+    def __str__(self) -> str:
+        return f"{self.merged_hcp_id}→{self.survivor_hcp_id}"
+
+
+class FieldLineage(models.Model):
+    """Which source gave the value a golden record holds in one field, and by which rule."""
+
+    class Rule(models.TextChoices):
+        STEWARD = "steward", _("Steward's choice")
+        SOURCE_PRIORITY = "source_priority", _("Source priority")
+        COMPLETENESS = "completeness", _("Completeness")
+        RECENCY = "recency", _("Most recent")
+        SAME = "same", _("Same value")
+
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="lineage")
+    field = models.CharField(_("field"), max_length=40)
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_hcp = models.ForeignKey(HCP, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Never a clear personal-information value: its masked form, else the plain value.
+    value = models.CharField(_("value"), max_length=200, blank=True)
+    rule = models.CharField(_("rule"), max_length=16, choices=Rule.choices)
+    merge_event = models.ForeignKey(
+        MergeEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="lineage"
+    )
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    chosen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["field", "-chosen_at"]
+        indexes = [models.Index(fields=["hcp", "field"], name="lineage_hcp_field_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id}.{self.field}"

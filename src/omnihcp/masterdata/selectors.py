@@ -26,7 +26,10 @@ from omnihcp.masterdata.models import (
     HCO,
     HCP,
     Affiliation,
+    FieldLineage,
     HCODepartment,
+    MatchCandidate,
+    MergeEvent,
     RecordStatus,
     StandardDepartment,
 )
@@ -265,3 +268,98 @@ def standard_department_get(*, code: str) -> StandardDepartment:
     if department is None:
         raise NotFoundError(_("No such standard department."))
     return department
+
+
+# ------------------------------------------------------------------ the steward's review queue
+# Score bands of the queue's filter: (lowest probability, highest); "none": no probability.
+SCORE_BANDS: dict[str, tuple[float, float]] = {
+    "high": (0.9, 1.01),
+    "medium": (0.7, 0.9),
+    "low": (0.0, 0.7),
+}
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    source: str = ""
+    entity_type: str = ""
+    band: str = ""  # a key of SCORE_BANDS, or "none"
+    status: str = MatchCandidate.Status.OPEN
+
+
+def candidate_list(*, filters: CandidateFilter | None = None) -> QuerySet[MatchCandidate]:
+    """Undecided candidates for stewards (who see all master data), newest first."""
+    filters = filters or CandidateFilter()
+    qs = MatchCandidate.objects.select_related(
+        "source_record__batch", "left_hcp", "right_hcp", "right_hco", "left_hco"
+    )
+    qs = qs.filter(status=filters.status or MatchCandidate.Status.OPEN)
+    if filters.source:
+        qs = qs.filter(source_record__source=filters.source)
+    if filters.entity_type:
+        qs = qs.filter(entity_type=filters.entity_type)
+    if filters.band == "none":
+        qs = qs.filter(probability__isnull=True)
+    elif filters.band in SCORE_BANDS:
+        low, high = SCORE_BANDS[filters.band]
+        qs = qs.filter(probability__gte=low, probability__lt=high)
+    return qs.order_by("-created_at", "-id")
+
+
+def candidate_get(*, candidate_id: int) -> MatchCandidate:
+    candidate = (
+        MatchCandidate.objects.select_related(
+            "source_record__batch",
+            "left_hcp__primary_hco",
+            "left_hcp__department",
+            "right_hcp__primary_hco",
+            "right_hcp__department",
+            "right_hco",
+            "left_hco",
+            "decided_by",
+        )
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        raise NotFoundError(_("No such match candidate."))
+    return candidate
+
+
+def candidate_others(*, candidate: MatchCandidate) -> QuerySet[MatchCandidate]:
+    """The other candidates of the same imported row."""
+    if candidate.source_record_id is None:
+        return MatchCandidate.objects.none()
+    return (
+        MatchCandidate.objects.filter(source_record_id=candidate.source_record_id)
+        .exclude(pk=candidate.pk)
+        .select_related("right_hcp", "right_hco")
+        .order_by("id")
+    )
+
+
+def candidate_sources() -> list[str]:
+    """Codes of the sources that have rows in the queue, for its filter."""
+    qs = MatchCandidate.objects.exclude(source_record=None)
+    return sorted(set(qs.values_list("source_record__source", flat=True)))
+
+
+def hcp_merge_events(*, hcp: HCP) -> QuerySet[MergeEvent]:
+    """Merges into ``hcp``, newest first, with who merged and who undid them."""
+    return (
+        MergeEvent.objects.filter(survivor_hcp=hcp)
+        .select_related("merged_hcp", "merged_by", "undone_by")
+        .order_by("-merged_at", "-id")
+    )
+
+
+def merge_event_get(*, event_id: int) -> MergeEvent:
+    qs = MergeEvent.objects.select_related("survivor_hcp", "merged_hcp")
+    event = qs.filter(pk=event_id, survivor_hcp__isnull=False).first()
+    if event is None:
+        raise NotFoundError(_("No such merge."))
+    return event
+
+
+def hcp_lineage(*, hcp: HCP) -> QuerySet[FieldLineage]:
+    return FieldLineage.objects.filter(hcp=hcp).order_by("field", "-chosen_at", "-id")

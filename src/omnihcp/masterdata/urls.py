@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.masterdata import views, views_import
+from omnihcp.masterdata import views, views_import, views_review
 
 app_name = "masterdata"
 urlpatterns = [
@@ -18,4 +18,8 @@ urlpatterns = [
         views_import.import_rejected_csv,
         name="import-rejected",
     ),
+    path("merges/<int:event_id>/unmerge/", views_review.hcp_unmerge, name="hcp-unmerge"),
+    path("review/", views_review.review_list, name="review-list"),
+    path("review/bulk/", views_review.review_bulk, name="review-bulk"),
+    path("review/<int:candidate_id>/", views_review.review_detail, name="review-detail"),
 ]

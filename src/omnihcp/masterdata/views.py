@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from omnihcp.core.pages import page_of, query_without_page
-from omnihcp.masterdata import selectors, services
+from omnihcp.masterdata import merging, selectors, services
 from omnihcp.masterdata.models import HCOType, HospitalLevel, Title
 from omnihcp.masterdata.selectors import HCOFilter, HCPFilter
-from omnihcp.org.permissions import request_scope
+from omnihcp.org.permissions import may_edit_masterdata, request_scope
 from omnihcp.org.selectors import reps_covering_hco
 
 SEARCH_LIMIT = 50
@@ -79,7 +79,16 @@ def _hcp_context(request: HttpRequest, hcp_id: int) -> dict[str, Any]:
 
 @login_required
 def hcp_detail(request: HttpRequest, hcp_id: int) -> HttpResponse:
-    return render(request, "masterdata/hcp_detail.html", _hcp_context(request, hcp_id))
+    # A merged-away id shows the record that survived (``hcp_get`` resolves it).
+    context = _hcp_context(request, hcp_id)
+    hcp = context["hcp"]
+    if may_edit_masterdata(request.user):
+        context["merges"] = selectors.hcp_merge_events(hcp=hcp)
+        context["lineage"] = [
+            (merging.FIELD_LABELS.get(row.field, row.field), row)
+            for row in selectors.hcp_lineage(hcp=hcp)
+        ]
+    return render(request, "masterdata/hcp_detail.html", context)
 
 
 @login_required

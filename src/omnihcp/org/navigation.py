@@ -105,10 +105,10 @@ MENUS: dict[Role, tuple[str, ...]] = {
     Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
     Role.MARKETING: ("home", "engagement", "profiles", "meetings", "hcps", "hcos", "insights"),
     Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
-    Role.DATA_STEWARD: ("home", "hcps", "hcos", "imports", "stewardship", "admin"),
+    Role.DATA_STEWARD: ("home", "hcps", "hcos", "imports", "review", "stewardship", "admin"),
     Role.COMPLIANCE: ("home", "compliance", "meetings", "hcps", "hcos"),
     Role.FINANCE: ("home", "meetings", "sales", "compliance", "hcos"),
-    Role.ADMIN: ("home", "hcps", "hcos", "imports", "stewardship", "insights", "admin"),
+    Role.ADMIN: ("home", "hcps", "hcos", "imports", "review", "stewardship", "insights", "admin"),
 }
 
 
@@ -139,6 +139,13 @@ def _item(key: str) -> NavItem:
             _("File imports"),
             reverse("masterdata:import-list"),
             _("Import HCP and HCO files (CSV or Excel) and read each file's report."),
+        )
+    if key == "review":
+        return NavItem(
+            key,
+            _("Review queue"),
+            reverse("masterdata:review-list"),
+            _("Decide whether records that may be the same doctor or institution are one."),
         )
     if key == "admin":
         return NavItem(

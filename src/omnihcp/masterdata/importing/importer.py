@@ -29,6 +29,7 @@ from omnihcp.masterdata.models import (
     ImportBatch,
     SourceRecord,
 )
+from omnihcp.masterdata.stewardship import candidates_from_review
 
 PI_FIELDS = {"mobile": pi.mask_phone, "licence_no": pi.mask_licence}
 
@@ -146,6 +147,11 @@ class BatchImporter:
         if record.status != SourceRecord.Status.REVIEW:
             self._link(source_key, record)
         record.save()
+        if record.status == SourceRecord.Status.REVIEW:
+            # The steward's queue: one match candidate per golden record the row may be.
+            candidates_from_review(
+                record=record, candidate_ids=found.candidates, hco=found.hco, values=row.values
+            )
 
     def _create(self, record: SourceRecord, found: Match, values: dict[str, Any]) -> None:
         if self.entity_type == fields.HCO:
