@@ -394,7 +394,8 @@ def test_the_command_imports_a_file_and_prints_the_report(tmp_path: Any) -> None
         )
     )
     out = io.StringIO()
-    call_command("mdm", "import", str(path), "--source", "cli", "--entity", "hco", stdout=out)
+    with translation.override("en"):
+        call_command("mdm", "import", str(path), "--source", "cli", "--entity", "hco", stdout=out)
     report = out.getvalue()
     assert "rows read 1, accepted 0, rejected 1" in report
     assert "row 2, 床位数: Beds must be a whole number, e.g. 800." in report
