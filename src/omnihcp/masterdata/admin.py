@@ -112,7 +112,7 @@ class ExternalIdentityAdmin(admin.ModelAdmin[ExternalIdentity]):
 
 @admin.register(ImportSource)
 class ImportSourceAdmin(admin.ModelAdmin[ImportSource]):
-    list_display = ["code", "name", "entity_type", "updated_at"]
+    list_display = ["code", "name", "entity_type", "priority", "updated_at"]
     list_filter = ["entity_type"]
     search_fields = ["code", "name"]
 
