@@ -515,3 +515,10 @@ class FieldLineage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hcp_id}.{self.field}"
+
+
+# Each subject's tables live in their own module; Django finds them through this one.
+from omnihcp.masterdata.models_dcr import *  # noqa: E402, F403
+from omnihcp.masterdata.models_matching import *  # noqa: E402, F403
+from omnihcp.masterdata.models_platform import *  # noqa: E402, F403
+from omnihcp.masterdata.models_quality import *  # noqa: E402, F403

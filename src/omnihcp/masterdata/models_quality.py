@@ -1,0 +1,3 @@
+"""Daily snapshots of master-data quality, for the quality page's trend."""
+
+from __future__ import annotations
