@@ -32,6 +32,9 @@ from omnihcp.masterdata.standardise import clean_text, hospital_name, phone_digi
 from omnihcp.masterdata.textkeys import CJK
 
 UNIQUE_ID = "unique_id"
+# Names, hospitals, cities and departments repeat across a big file: each distinct value is
+# standardised once (the cached results are never modified: callers copy them).
+_MEMO = 1 << 17
 COMPOUND_SURNAMES = (
     "欧阳",
     "司马",
@@ -133,6 +136,7 @@ def _split_chinese(name: str) -> tuple[str, str]:
     return surname, name[len(surname) :]
 
 
+@lru_cache(maxsize=_MEMO)
 def name_keys(name: str, *, given: str = "", family: str = "") -> dict[str, str]:
     """The name columns of a person (see the module docstring)."""
     name = unicodedata.normalize("NFKC", name or "").strip()
@@ -170,6 +174,7 @@ def _latin_words(text: str, abbreviations: Mapping[str, str]) -> list[str]:
     return [abbreviations.get(w, w) for w in words if w and w not in _LATIN_STOPWORDS]
 
 
+@lru_cache(maxsize=_MEMO)
 def organisation_keys(text: str, *, city: str = "") -> dict[str, str]:
     """``org_key`` is the institution, ``org_name`` the institution and campus, ``org_campus``
     the campus alone ("" for none)."""
@@ -184,6 +189,7 @@ def organisation_keys(text: str, *, city: str = "") -> dict[str, str]:
     return {"org_name": " ".join(words), "org_key": "".join(words), "org_campus": ""}
 
 
+@lru_cache(maxsize=_MEMO)
 def city_key(text: str) -> str:
     cleaned = clean_text(text or "", keep_brackets=False)
     if _has_cjk(cleaned):
@@ -192,6 +198,7 @@ def city_key(text: str) -> str:
     return "".join(_latin_words(text or "", {}))
 
 
+@lru_cache(maxsize=_MEMO)
 def address_key(text: str) -> str:
     if _has_cjk(text or ""):
         return clean_text(text, keep_brackets=False)
@@ -247,6 +254,7 @@ def code_key(text: str) -> str:
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", text or "")).upper()
 
 
+@lru_cache(maxsize=_MEMO)
 def plain_key(text: str) -> str:
     """Exact and fuzzy columns: the common clean-up, lower case."""
     cleaned = clean_text(text or "", keep_brackets=False)
