@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils import translation
 
 from omnihcp.core import pi
 from omnihcp.core.errors import ApplicationError
+from omnihcp.demo import noisy
 from omnihcp.governance.models import AuditEvent
 from omnihcp.masterdata import services
 from omnihcp.masterdata.importing.services import import_file, import_source_create
@@ -325,8 +327,10 @@ def test_an_import_row_in_review_becomes_candidates_and_approving_one_links_the_
     candidates = list(MatchCandidate.objects.filter(source_record=record).order_by("pk"))
     assert len(candidates) == 2
     assert {c.right_hcp.name for c in candidates if c.right_hcp} == {original.name}
-    assert candidates[0].probability is None
+    # Both twins share name and hospital: the model scores them, and the rule is kept.
+    assert all(c.probability is not None and 0 < c.probability <= 1 for c in candidates)
     assert candidates[0].explanation["rule"] == "same_name_same_hco"
+    assert "name" in candidates[0].explanation["model"]["comparisons"]
     chosen = next(c for c in candidates if c.right_hcp_id == original.pk)
     # when
     candidate_approve(actor=steward, candidate=chosen, reason="same licence on the phone")
@@ -474,3 +478,44 @@ def test_a_doctor_whose_hospital_name_fits_two_institutions_is_created_where_app
         twins[0].pk,
         "F",
     )
+
+
+def test_an_import_row_with_a_mistyped_name_is_the_doctor_the_model_recognises(
+    steward: Any,
+) -> None:
+    """A homophone typo (张伟 → 张玮) escapes the same-name rule; the trained model, seeing
+    the same hospital, mobile phone and title, knows the doctor."""
+    hco = unique_hospital_with_doctors()
+    doctors = HCP.objects.filter(primary_hco=hco, status=RecordStatus.ACTIVE).exclude(
+        mobile_hash=""
+    )
+    doctor, written = next(
+        (d, typo) for d in doctors if (typo := noisy._typo(random.Random(1), d.name)) != d.name
+    )
+    mobile = pi.decrypt(doctor.mobile_encrypted)
+    out = io.StringIO()
+    csv.writer(out).writerows(
+        [
+            HCP_HEADER,
+            [
+                "T-1",
+                written,
+                "",
+                doctor.get_title_display(),
+                "",
+                hco.name,
+                hco.city,
+                f"+86 {mobile}",
+                "",
+            ],
+        ]
+    )
+    source = import_source_create(
+        actor=steward, code="platform-t", name="platform", entity_type="hcp"
+    )
+    batch = import_file(
+        actor=steward, source=source, file_name="t.csv", content=out.getvalue().encode()
+    )
+    assert (batch.matched, batch.new) == (1, 0), (batch.review, batch.rejected_rows)
+    record = SourceRecord.objects.get(batch=batch, source_key="T-1")
+    assert record.hcp_id == doctor.pk

@@ -96,7 +96,10 @@ def test_steward_sees_an_import_row_side_by_side_with_differences_and_approves_i
     assert "data-differs" not in field_row(page, "name")
     assert "data-differs" not in field_row(page, "licence_no")  # the row has none: no conflict
     assert "≠ differs" in page
-    assert "No score: a matching rule found it" in page
+    # The rule found the pair and the model scored it, with the evidence in words.
+    assert "No score: a matching rule found it" not in page
+    assert f"{candidate.probability:.2f}" in page
+    assert "<li data-evidence>same name</li>" in page
     assert "Same name at the same institution" in page
     assert original.code in page
     # when: the steward approves it

@@ -57,7 +57,12 @@ def _explain(entity_type: str, values: dict[str, Any], hcp: HCP | None) -> dict[
 
 
 def candidates_from_review(
-    *, record: SourceRecord, candidate_ids: Iterable[int], hco: HCO | None, values: dict[str, Any]
+    *,
+    record: SourceRecord,
+    candidate_ids: Iterable[int],
+    hco: HCO | None,
+    values: dict[str, Any],
+    scores: Mapping[int, tuple[float, dict[str, Any]]] | None = None,
 ) -> list[MatchCandidate]:
     """One open candidate per golden record an imported row may be (the import's hook).
 
@@ -70,8 +75,17 @@ def candidates_from_review(
         explanation = _explain(record.entity_type, values, None)
         rows = [MatchCandidate(right_hco_id=pk, explanation=explanation) for pk in ids]
     else:
+        scored = scores or {}
         rows = [
-            MatchCandidate(right_hcp=hcp, right_hco=hco, explanation=_explain("hcp", values, hcp))
+            MatchCandidate(
+                right_hcp=hcp,
+                right_hco=hco,
+                probability=scored[hcp.pk][0] if hcp.pk in scored else None,
+                explanation={
+                    **_explain("hcp", values, hcp),
+                    **({"model": scored[hcp.pk][1]} if hcp.pk in scored else {}),
+                },
+            )
             for hcp in HCP.objects.filter(pk__in=ids).order_by("pk")
         ]
     for row in rows:

@@ -26,6 +26,7 @@ from omnihcp.core.pages import page_of, query_without_page
 from omnihcp.masterdata import merging, selectors, stewardship, textkeys
 from omnihcp.masterdata.importing import mapping as import_fields
 from omnihcp.masterdata.importing.rows import hco_row, hcp_row
+from omnihcp.masterdata.matching.online import reasons_from
 from omnihcp.masterdata.models import HCO, HCP, MatchCandidate, SourceRecord
 from omnihcp.masterdata.selectors import SCORE_BANDS, CandidateFilter
 from omnihcp.masterdata.standardise import hospital_name, person_name
@@ -225,8 +226,12 @@ def comparison(candidate: MatchCandidate) -> list[Line]:
 def explanation(candidate: MatchCandidate) -> dict[str, Any]:
     data = dict(candidate.explanation)
     rule = str(data.pop("rule", ""))
+    model = data.pop("model", None)
+    evidence = reasons_from(model.get("comparisons", {})) if isinstance(model, dict) else []
     return {
         "rule": str(RULES.get(rule, rule)),
+        "model": model.get("model", "") if isinstance(model, dict) else "",
+        "evidence": [str(reason) for reason in evidence],
         "comparisons": [
             (str(COMPARISONS.get(name, name)), str(OUTCOMES.get(str(value), value)), name)
             for name, value in data.items()

@@ -150,7 +150,11 @@ class BatchImporter:
         if record.status == SourceRecord.Status.REVIEW:
             # The steward's queue: one match candidate per golden record the row may be.
             candidates_from_review(
-                record=record, candidate_ids=found.candidates, hco=found.hco, values=row.values
+                record=record,
+                candidate_ids=found.candidates,
+                hco=found.hco,
+                values=row.values,
+                scores=found.scores,
             )
 
     def _create(self, record: SourceRecord, found: Match, values: dict[str, Any]) -> None:

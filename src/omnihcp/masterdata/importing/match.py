@@ -3,7 +3,10 @@
 The rules, in order: the source's own id seen before (ExternalIdentity) → that record; an HCO
 by its USCC, else by the standardised hospital-name key within its city; an HCP by the blind
 index of the practising licence number, else by standardised name within the matched HCO.
-Exactly one candidate → matched, several → review by a data steward, none → a new record.
+Exactly one candidate → matched, several → review by a data steward. An HCP row the rules
+leave new or in review is then scored by the probabilistic model (``matching.online``, the
+trained Splink model): at or above the auto threshold it is that doctor, in the review band
+the steward decides (with the probabilities and the evidence), below it is a new doctor.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from django.utils.translation import gettext as _
 from omnihcp.core import pi
 from omnihcp.core.errors import ApplicationError
 from omnihcp.masterdata.importing.mapping import HCO as HCO_TYPE
+from omnihcp.masterdata.matching import online
+from omnihcp.masterdata.matching.online import HCPQuery, Suggestion, match_hcp
 from omnihcp.masterdata.models import HCO, HCP, ExternalIdentity, RecordStatus
 from omnihcp.masterdata.standardise import HospitalName, hospital_name, person_name
 
@@ -30,6 +35,8 @@ class Match:
     hcp: HCP | None = None
     hco: HCO | None = None  # the matched HCO, or for an HCP row its primary HCO
     candidates: tuple[int, ...] = ()
+    # The probabilistic model's word on candidates: id → (probability, explanation).
+    scores: dict[int, tuple[float, dict[str, Any]]] = field(default_factory=dict)
 
 
 Keys = dict[tuple[str, str], set[int]]
@@ -141,9 +148,35 @@ def _match_hcp(values: dict[str, Any], index: HCOIndex) -> Match:
     ]
     if len(candidates) == 1:
         return Match(MATCHED, hcp=candidates[0], hco=hco)
+    suggestions = [s for s in match_hcp(_query(values, hco), limit=5) if s.outcome != online.NONE]
+    scores = {s.hcp_id: (s.probability, _evidence(s)) for s in suggestions}
     if candidates:
-        return Match(REVIEW, hco=hco, candidates=tuple(sorted(h.pk for h in candidates)))
+        return Match(
+            REVIEW, hco=hco, candidates=tuple(sorted(h.pk for h in candidates)), scores=scores
+        )
+    if suggestions and suggestions[0].outcome == online.AUTO:
+        best = HCP.objects.select_related("primary_hco").get(pk=suggestions[0].hcp_id)
+        return Match(MATCHED, hcp=best, hco=hco, scores=scores)
+    if suggestions:
+        return Match(REVIEW, hco=hco, candidates=tuple(sorted(scores)), scores=scores)
     return Match(NEW, hco=hco)
+
+
+def _query(values: dict[str, Any], hco: HCO) -> HCPQuery:
+    """The row as the online matcher reads it, placed at its institution."""
+    return HCPQuery(
+        name=values["name"],
+        hco_id=hco.pk,
+        department=values.get("department") or "",
+        title=values.get("title") or "",
+        gender=values.get("gender") or "",
+        mobile=values.get("mobile") or "",
+        licence_no=values.get("licence_no") or "",
+    )
+
+
+def _evidence(suggestion: Suggestion) -> dict[str, Any]:
+    return dict(suggestion.explanation)
 
 
 def match_record(
@@ -151,10 +184,8 @@ def match_record(
 ) -> Match:
     """Decide whether a standardised row is a known HCP/HCO, a new one, or one for review.
 
-    This is the one place the importer asks "who is this?": the probabilistic Splink matcher
-    (masterdata.matching, being built separately) plugs in here, taking over the rows the
-    deterministic rules leave new or in review. Raises ``ApplicationError`` naming the field
-    when an HCP row cannot be placed at any institution.
+    This is the one place the importer asks "who is this?". Raises ``ApplicationError``
+    naming the field when an HCP row cannot be placed at any institution.
     """
     identity = _identity(source, source_key)
     if identity is not None:

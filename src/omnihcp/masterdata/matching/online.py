@@ -426,6 +426,17 @@ def _reason(comparison: str, gamma: int, top: int, weight: float) -> str | None:
     return same if gamma == top else similar
 
 
+def reasons_from(comparisons: dict[str, Any]) -> list[str]:
+    """What drove a score, in the reader's language, strongest evidence first."""
+    ranked: list[tuple[float, str]] = []
+    for comparison, found in comparisons.items():
+        weight = float(found.get("weight", 0))
+        reason = _reason(comparison, int(found.get("gamma", -1)), int(found.get("top", 0)), weight)
+        if reason:
+            ranked.append((-abs(weight), reason))
+    return [reason for _, reason in sorted(ranked)]
+
+
 def _statement(connection: duckdb.DuckDBPyConnection, compiled: _Compiled) -> list[str]:
     """The two input tables and the prepared scoring statement of this model, made once per
     connection: DuckDB then plans the long Splink SQL once, not on every request."""
@@ -469,7 +480,6 @@ def _suggestions(predictions: list[dict[str, Any]], limit: int) -> list[Suggesti
     out = []
     for row in ranked[:limit]:
         explanation: dict[str, Any] = {}
-        reasons: list[tuple[float, str]] = []
         for comparison, levels in compiled.levels.items():
             gamma = int(row[f"gamma_{comparison}"])
             bf = float(row[f"bf_{comparison}"])
@@ -477,17 +487,20 @@ def _suggestions(predictions: list[dict[str, Any]], limit: int) -> list[Suggesti
             if tf is not None:
                 bf *= float(tf)
             weight = math.log2(bf) if bf > 0 else -math.inf
-            explanation[comparison] = {"level": levels.get(gamma, ""), "weight": round(weight, 2)}
-            reason = _reason(comparison, gamma, max(levels), weight)
-            if reason:
-                reasons.append((-abs(weight), reason))
+            explanation[comparison] = {
+                "level": levels.get(gamma, ""),
+                "gamma": gamma,
+                "top": max(levels),
+                "weight": round(weight, 2),
+            }
+        reasons = reasons_from(explanation)
         probability = float(row["match_probability"])
         out.append(
             Suggestion(
                 hcp_id=int(row["unique_id_r"]),
                 probability=probability,
                 outcome=outcome_for(probability, limits),
-                reasons=tuple(reason for _, reason in sorted(reasons)),
+                reasons=tuple(reasons),
                 explanation={"model": compiled.label, "comparisons": explanation},
                 match_weight=float(row["match_weight"]),
             )
