@@ -21,15 +21,21 @@ def _rules(columns: set[str], candidates: list[tuple[str, ...]]) -> list[tuple[s
 def blocking_rules_for(columns: set[str]) -> list[BlockingRuleCreator]:
     """Several rules, so that a typo in any one field does not lose a pair."""
     if "name_py" in columns:
-        candidates = [
-            ("name_py",),
+        # A name alone pairs every 张伟 of the country with every other: the pairs grow with
+        # the square of a name's frequency, so where a place is known the name is paired
+        # within it (its city, or its institution when the city is missing).
+        places: list[tuple[str, ...]] = [
+            ("name_py", p) for p in ("city", "org_key") if p in columns
+        ]
+        candidates: list[tuple[str, ...]] = [
+            *(places or [("name_py",)]),
             ("name_init", "date"),
             ("family_key", "date"),  # a typo in the given name moves its initial …
             ("given_key", "date"),  # … and one in the family name moves the other
             ("date", "postcode"),
             ("name_init", "postcode"),
             ("name_init", "org_key"),
-            ("name_init", "city"),
+            *([] if "org_key" in columns else [("name_init", "city")]),
             ("phone",),
             ("licence",),
         ]
@@ -54,7 +60,11 @@ def blocking_rules_for(columns: set[str]) -> list[BlockingRuleCreator]:
     rules = [block_on(*rule) for rule in _rules(columns, candidates)]
     if "name_alt" in columns:
         # "Wei Zhang" / 张伟: the rotated name of one record is the pinyin of the other.
-        rules[1:1] = [CustomRule("l.name_py = r.name_alt"), CustomRule("l.name_alt = r.name_py")]
+        within = " AND l.city = r.city" if "city" in columns else ""
+        rules[1:1] = [
+            CustomRule(f"l.name_py = r.name_alt{within}"),
+            CustomRule(f"l.name_alt = r.name_py{within}"),
+        ]
     return rules
 
 
@@ -101,8 +111,15 @@ def training_rules_for(
     for column in candidates:
         if column not in columns or not untrained:
             continue
-        trained = {name for name, c in comparisons.items() if column not in c.columns}
+        # Names and institutions within a city: the whole country's 张伟 would give EM
+        # tens of millions of pairs to iterate over, and tell it nothing more.
+        keys = (
+            (column, "city")
+            if column in {"name_py", "org_key"} and "city" in columns
+            else (column,)
+        )
+        trained = {name for name, c in comparisons.items() if not any(k in c.columns for k in keys)}
         if trained & untrained and _identifiable([comparisons[name] for name in trained]):
-            rules.append(block_on(column))
+            rules.append(block_on(*keys))
             untrained -= trained
     return rules

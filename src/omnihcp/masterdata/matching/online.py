@@ -384,9 +384,14 @@ def _candidate_ids(query: HCPQuery, place: _Place) -> list[int]:
         elif place.province:
             same_name = same_name.filter(primary_hco__province=place.province)
         take(same_name)
-    initials = initials_key(name)
+    # The batch rule pairs the same initials in any order (prepare's name_init is sorted):
+    # 李兰梅 and 李明兰 meet there, so they meet here too.
+    initials = sorted(initials_key(name))
     if place.hco_ids and initials:
-        take(active.filter(primary_hco_id__in=place.hco_ids, name_initials=initials))
+        colleagues = active.filter(primary_hco_id__in=place.hco_ids).values_list(
+            "id", "name_initials"
+        )
+        found.update(dict.fromkeys(pk for pk, key in colleagues if sorted(key) == initials))
     return list(found)[:MAX_CANDIDATES]
 
 
