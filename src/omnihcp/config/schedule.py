@@ -1,6 +1,7 @@
 """Every periodic job, listed once with the reason it runs (STYLE.md rule 9).
 
-The foundation has none yet; later apps add ``Schedule`` rows here.
+``omnihcp scheduler`` enqueues each task when ``every_seconds`` have passed since it was last
+enqueued; ``omnihcp worker`` runs it.
 """
 
 from __future__ import annotations
@@ -15,4 +16,18 @@ class Schedule:
     reason: str
 
 
-SCHEDULE: tuple[Schedule, ...] = ()
+HOUR = 60 * 60
+DAY = 24 * HOUR
+
+SCHEDULE: tuple[Schedule, ...] = (
+    Schedule(
+        "omnihcp.masterdata.tasks.take_quality_snapshot_task",
+        DAY,
+        "the data-quality page shows a trend of daily snapshots",
+    ),
+    Schedule(
+        "omnihcp.masterdata.tasks.expire_abandoned_uploads_task",
+        HOUR,
+        "uploads never mapped hold personal information in clear; discard them after 24 hours",
+    ),
+)

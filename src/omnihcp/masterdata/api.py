@@ -15,6 +15,7 @@ from omnihcp.core.errors import ApplicationError
 from omnihcp.core.scope import DataScope
 from omnihcp.governance.idempotency import idempotent
 from omnihcp.masterdata import selectors, services
+from omnihcp.masterdata.merging_hco import hco_survivor_get
 from omnihcp.masterdata.schemas import (
     DepartmentCreateIn,
     DepartmentOut,
@@ -44,7 +45,7 @@ def _hco_references(scope: DataScope, data: dict[str, Any]) -> dict[str, Any]:
         data["parent"] = (
             None
             if parent_id is None
-            else referenced(selectors.hco_get, "parent_id", scope=scope, hco_id=parent_id)
+            else referenced(hco_survivor_get, "parent_id", scope=scope, hco_id=parent_id)
         )
     return data
 
@@ -56,7 +57,7 @@ def _hcp_references(scope: DataScope, data: dict[str, Any]) -> dict[str, Any]:
         if hco_id is None:
             raise ApplicationError(_("This field is required."), field="primary_hco_id")
         data["primary_hco"] = referenced(
-            selectors.hco_get, "primary_hco_id", scope=scope, hco_id=hco_id
+            hco_survivor_get, "primary_hco_id", scope=scope, hco_id=hco_id
         )
     if "department_id" in data:
         department_id = data.pop("department_id")
@@ -87,7 +88,8 @@ def list_hcos(
 
 @router.get("/hcos/{hco_id}", response={200: HCOOut, **ERROR_RESPONSES})
 def get_hco(request: HttpRequest, hco_id: RecordId) -> Any:
-    return selectors.hco_get(scope=request_scope(request), hco_id=hco_id)
+    """One HCO; a merged-away id returns the record that survived it."""
+    return hco_survivor_get(scope=request_scope(request), hco_id=hco_id)
 
 
 @router.post("/hcos", response={201: HCOOut, **ERROR_RESPONSES})
@@ -101,7 +103,7 @@ def create_hco(request: HttpRequest, payload: HCOCreateIn) -> Status[Any]:
 @router.patch("/hcos/{hco_id}", response={200: HCOOut, **ERROR_RESPONSES})
 def update_hco(request: HttpRequest, hco_id: RecordId, payload: HCOUpdateIn) -> Any:
     scope = request_scope(request)
-    hco = selectors.hco_get(scope=scope, hco_id=hco_id)
+    hco = hco_survivor_get(scope=scope, hco_id=hco_id)
     require_role(request.user, MASTERDATA_EDITORS)
     data = _hco_references(scope, payload.dict(exclude_unset=True))
     return services.hco_update(actor=request.user, hco=hco, data=data)
@@ -110,7 +112,7 @@ def update_hco(request: HttpRequest, hco_id: RecordId, payload: HCOUpdateIn) -> 
 @router.get("/hcos/{hco_id}/departments", response={200: list[DepartmentOut], **ERROR_RESPONSES})
 def list_hco_departments(request: HttpRequest, hco_id: RecordId) -> Any:
     scope = request_scope(request)
-    hco = selectors.hco_get(scope=scope, hco_id=hco_id)
+    hco = hco_survivor_get(scope=scope, hco_id=hco_id)
     return list(selectors.hco_department_list(scope=scope, hco=hco))
 
 
@@ -119,7 +121,7 @@ def list_hco_departments(request: HttpRequest, hco_id: RecordId) -> Any:
 def create_hco_department(
     request: HttpRequest, hco_id: RecordId, payload: DepartmentCreateIn
 ) -> Status[Any]:
-    hco = selectors.hco_get(scope=request_scope(request), hco_id=hco_id)
+    hco = hco_survivor_get(scope=request_scope(request), hco_id=hco_id)
     require_role(request.user, MASTERDATA_EDITORS)
     standard = None
     if payload.standard_code:

@@ -445,7 +445,14 @@ class MergeEvent(models.Model):
     merged_hcp = models.ForeignKey(
         HCP, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Both records, their affiliations, identities and source-record links before the merge.
+    survivor_hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.PROTECT, related_name="merge_events"
+    )
+    merged_hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Both records, their affiliations, identities and source-record links before the merge;
+    # for HCOs also every row the merge moved (``merging_hco``).
     snapshot = models.JSONField(default=dict)
     # {field: {"from": "survivor"|"merged", "rule": "..."}}
     choices = models.JSONField(default=dict)
@@ -474,6 +481,8 @@ class MergeEvent(models.Model):
         verbose_name = _("merge")
 
     def __str__(self) -> str:
+        if self.entity_type == SourceRecord.EntityType.HCO:
+            return f"{self.merged_hco_id}→{self.survivor_hco_id}"
         return f"{self.merged_hcp_id}→{self.survivor_hcp_id}"
 
 
@@ -487,13 +496,19 @@ class FieldLineage(models.Model):
         RECENCY = "recency", _("Most recent")
         SAME = "same", _("Same value")
 
-    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="lineage")
+    hcp = models.ForeignKey(
+        HCP, null=True, blank=True, on_delete=models.CASCADE, related_name="lineage"
+    )
+    hco = models.ForeignKey(
+        HCO, null=True, blank=True, on_delete=models.CASCADE, related_name="lineage"
+    )
     field = models.CharField(_("field"), max_length=40)
     source = models.CharField(_("source"), max_length=40, blank=True)
     source_record = models.ForeignKey(
         SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     from_hcp = models.ForeignKey(HCP, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_hco = models.ForeignKey(HCO, null=True, on_delete=models.SET_NULL, related_name="+")
     # Never a clear personal-information value: its masked form, else the plain value.
     value = models.CharField(_("value"), max_length=200, blank=True)
     rule = models.CharField(_("rule"), max_length=16, choices=Rule.choices)
@@ -511,10 +526,19 @@ class FieldLineage(models.Model):
 
     class Meta:
         ordering = ["field", "-chosen_at"]
-        indexes = [models.Index(fields=["hcp", "field"], name="lineage_hcp_field_idx")]
+        indexes = [
+            models.Index(fields=["hcp", "field"], name="lineage_hcp_field_idx"),
+            models.Index(fields=["hco", "field"], name="lineage_hco_field_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hcp__isnull=False) | models.Q(hco__isnull=False),
+                name="lineage_has_target",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.hcp_id}.{self.field}"
+        return f"{self.hcp_id or self.hco_id}.{self.field}"
 
 
 # Each subject's tables live in their own module; Django finds them through this one.

@@ -3,8 +3,9 @@
 A candidate pairs the left side (an imported source record that went to review, or a golden
 record) with a golden record it may be. For an import row: approving links the source record
 to the chosen record; rejecting the last open candidate creates a new golden record from the
-row through the create services (as the import would have). For two golden HCPs: approving
-merges them (``merging.hcp_merge``), rejecting keeps them apart. Every decision is audited.
+row through the create services (as the import would have). For two golden HCPs or HCOs:
+approving merges them (``merging.hcp_merge``, ``merging_hco.hco_merge``), rejecting keeps them
+apart. Every decision is audited.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata.importing import mapping as import_fields
 from omnihcp.masterdata.importing.rows import Row, hco_row, hcp_row
 from omnihcp.masterdata.merging import actor_user, hcp_merge
+from omnihcp.masterdata.merging_hco import hco_merge
 from omnihcp.masterdata.models import (
     HCO,
     HCP,
@@ -171,8 +173,11 @@ def _link_record(record: SourceRecord, candidate: MatchCandidate) -> None:
         record.hcp, record.hco = hcp, hcp.primary_hco
         target = {"hcp": hcp}
     else:
-        record.hco = candidate.right_hco
-        target = {"hco": candidate.right_hco}
+        hco, hops = candidate.right_hco, 0
+        while hco is not None and hco.merged_into_id is not None and hops < 10:
+            hco, hops = HCO.objects.get(pk=hco.merged_into_id), hops + 1  # the survivor
+        record.hco = hco
+        target = {"hco": hco}
     record.status = SourceRecord.Status.MATCHED
     record.save(update_fields=["hcp", "hco", "status"])
     if record.source_key:
@@ -185,7 +190,7 @@ def _lock(candidate: MatchCandidate) -> MatchCandidate:
     locked = (
         # ``of``: PostgreSQL refuses to lock the nullable side of the outer joins.
         MatchCandidate.objects.select_for_update(of=("self",))
-        .select_related("source_record__batch", "left_hcp", "right_hcp", "right_hco")
+        .select_related("source_record__batch", "left_hcp", "right_hcp", "left_hco", "right_hco")
         .get(pk=candidate.pk)
     )
     if locked.status not in UNDECIDED:
@@ -248,11 +253,20 @@ def candidate_approve(
         pair = (candidate.left_hcp, candidate.right_hcp)
         kept, gone = pair if survivor == "left" else pair[::-1]
         hcp_merge(actor=actor, survivor=kept, merged=gone, overrides=overrides, candidate=candidate)
-    else:
-        raise ApplicationError(
-            _("Merging two institutions is not available yet; edit them in the admin."),
-            field="candidate",
+    elif candidate.left_hco is not None and candidate.right_hco is not None:
+        if survivor not in {"left", "right"}:
+            raise ApplicationError(_('Choose "left" or "right" to survive.'), field="survivor")
+        places = (candidate.left_hco, candidate.right_hco)
+        kept_hco, gone_hco = places if survivor == "left" else places[::-1]
+        hco_merge(
+            actor=actor,
+            survivor=kept_hco,
+            merged=gone_hco,
+            overrides=overrides,
+            candidate=candidate,
         )
+    else:
+        raise ApplicationError(_("This candidate names no second record."), field="candidate")
     _decide(actor, candidate, MatchCandidate.Status.APPROVED, reason)
     return candidate
 

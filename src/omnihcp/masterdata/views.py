@@ -10,18 +10,25 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from omnihcp.core.errors import ApplicationError
 from omnihcp.core.pages import page_of, query_without_page
-from omnihcp.masterdata import merging, selectors, services
+from omnihcp.masterdata import merging, merging_hco, selectors, services
 from omnihcp.masterdata.models import HCOType, HospitalLevel, Title
 from omnihcp.masterdata.selectors import HCOFilter, HCPFilter
-from omnihcp.org.permissions import may_edit_masterdata, request_scope
+from omnihcp.org.permissions import (
+    MASTERDATA_EDITORS,
+    may_edit_masterdata,
+    request_scope,
+    require_role,
+)
 from omnihcp.org.selectors import reps_covering_hco
 
 SEARCH_LIMIT = 50
@@ -137,13 +144,41 @@ def hco_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def hco_detail(request: HttpRequest, hco_id: int) -> HttpResponse:
     scope = request_scope(request)
-    hco = selectors.hco_get(scope=scope, hco_id=hco_id)
+    hco = merging_hco.hco_survivor_get(scope=scope, hco_id=hco_id)
+    if hco.pk != hco_id:  # merged away: its address now leads to the survivor
+        return redirect("masterdata:hco-detail", hco_id=hco.pk)
     hcps = selectors.hcp_list(scope=scope, filters=HCPFilter(hco_id=hco.pk))
-    context = {
+    context: dict[str, Any] = {
         "hco": hco,
         "departments": selectors.hco_department_list(scope=scope, hco=hco),
         "page": page_of(request, hcps),
         "reps": reps_covering_hco(hco_id=hco.pk),
         "query": query_without_page(request),
     }
+    if may_edit_masterdata(request.user):
+        context["merges"] = merging_hco.hco_merge_events(hco=hco)
+        context["lineage"] = [
+            (merging_hco.FIELD_LABELS.get(row.field, row.field), row)
+            for row in merging_hco.hco_lineage(hco=hco)
+        ]
     return render(request, "masterdata/hco_detail.html", context)
+
+
+@login_required
+def hco_unmerge(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Confirm (GET) and undo (POST) one merge of two institutions."""
+    require_role(request.user, MASTERDATA_EDITORS)
+    event = merging_hco.hco_merge_event_get(event_id=event_id)
+    assert event.survivor_hco is not None  # noqa: S101  (the read finds HCO merges only)
+    hco = selectors.hco_get(scope=request_scope(request), hco_id=event.survivor_hco.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            merging_hco.hco_unmerge(actor=request.user, merge_event=event)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The merge was undone."))
+            return redirect("masterdata:hco-detail", hco_id=hco.pk)
+    context = {"hco": hco, "event": event, "error": error}
+    return render(request, "masterdata/hco_unmerge.html", context, status=400 if error else 200)

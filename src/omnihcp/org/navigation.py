@@ -97,18 +97,52 @@ class NavItem:
 
 # Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
 MENUS: dict[Role, tuple[str, ...]] = {
-    Role.REP: ("home", "hcps", "hcos", "fieldforce", "engagement", "profiles"),
+    Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "engagement", "profiles"),
     Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "engagement", "profiles"),
     Role.DISTRICT_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.AREA_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.REGIONAL_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
-    Role.MARKETING: ("home", "engagement", "profiles", "meetings", "hcps", "hcos", "insights"),
+    Role.MARKETING: (
+        "home",
+        "engagement",
+        "profiles",
+        "meetings",
+        "hcps",
+        "hcos",
+        "platforms",
+        "insights",
+    ),
     Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
-    Role.DATA_STEWARD: ("home", "hcps", "hcos", "imports", "review", "stewardship", "admin"),
+    Role.DATA_STEWARD: (
+        "home",
+        "hcps",
+        "hcos",
+        "imports",
+        "review",
+        "platforms",
+        "dcr",
+        "quality",
+        "sources",
+        "stewardship",
+        "admin",
+    ),
     Role.COMPLIANCE: ("home", "compliance", "meetings", "hcps", "hcos"),
     Role.FINANCE: ("home", "meetings", "sales", "compliance", "hcos"),
-    Role.ADMIN: ("home", "hcps", "hcos", "imports", "review", "stewardship", "insights", "admin"),
+    Role.ADMIN: (
+        "home",
+        "hcps",
+        "hcos",
+        "imports",
+        "review",
+        "platforms",
+        "dcr",
+        "quality",
+        "sources",
+        "stewardship",
+        "insights",
+        "admin",
+    ),
 }
 
 
@@ -146,6 +180,41 @@ def _item(key: str) -> NavItem:
             _("Review queue"),
             reverse("masterdata:review-list"),
             _("Decide whether records that may be the same doctor or institution are one."),
+        )
+    if key == "dcr":
+        return NavItem(
+            key,
+            _("Change requests"),
+            reverse("masterdata:dcr-list"),
+            _("Approve or reject reps' proposals of new and changed doctors."),
+        )
+    if key == "mydcr":
+        return NavItem(
+            key,
+            _("My change requests"),
+            reverse("masterdata:dcr-mine"),
+            _("Propose a new doctor or a change, and see the data steward's decisions."),
+        )
+    if key == "quality":
+        return NavItem(
+            key,
+            _("Data quality"),
+            reverse("masterdata:quality"),
+            _("Completeness, rejected values, suspected duplicates and match rates per source."),
+        )
+    if key == "sources":
+        return NavItem(
+            key,
+            _("Sources"),
+            reverse("masterdata:source-list"),
+            _("Import sources and their priority when merged records disagree."),
+        )
+    if key == "platforms":
+        return NavItem(
+            key,
+            _("Doctor platforms"),
+            reverse("masterdata:platform-list"),
+            _("Import third-party platforms' user lists and see how many are our doctors."),
         )
     if key == "admin":
         return NavItem(

@@ -290,6 +290,36 @@ def territory_hcos_assign(
 
 
 @transaction.atomic
+def territory_hcos_repoint(
+    *,
+    actor: Actor | None,
+    old_hco_id: int,
+    new_hco_id: int,
+    period_ids: list[int] | None = None,
+) -> list[int]:
+    """Move an HCO's territory periods (or only ``period_ids`` of them) to another HCO.
+
+    For a merge of two HCOs and its undo: the periods, history included, follow the record.
+    Returns the ids of the periods moved.
+    """
+    periods = TerritoryHCO.objects.select_for_update().filter(hco_id=old_hco_id)
+    if period_ids is not None:
+        periods = periods.filter(pk__in=period_ids)
+    moved = sorted(periods.values_list("pk", flat=True))
+    if moved:
+        TerritoryHCO.objects.filter(pk__in=moved).update(hco_id=new_hco_id)
+        audit_append(
+            actor=actor,
+            action="territory.hcos_repoint",
+            object_type="hco",
+            object_id=new_hco_id,
+            before={"hco_id": old_hco_id, "periods": moved},
+            after={"hco_id": new_hco_id, "periods": moved},
+        )
+    return moved
+
+
+@transaction.atomic
 def user_create(
     *,
     actor: Actor | None,
