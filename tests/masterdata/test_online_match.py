@@ -3,22 +3,27 @@ list, the API and identity resolution get, and that it scores as the batch Splin
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import opencc
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 from django.utils import translation
 from splink import DuckDBAPI, Linker
 
 from omnihcp.core import pi
+from omnihcp.demo import noisy
+from omnihcp.governance.models import AuditEvent
 from omnihcp.masterdata.matching import online
 from omnihcp.masterdata.matching.comparisons import register_functions, unregister_functions
 from omnihcp.masterdata.matching.online import AUTO, NONE, REVIEW, HCPQuery, match_hcp
-from omnihcp.masterdata.models import HCP, RecordStatus
+from omnihcp.masterdata.models import HCP, MatchingModel, RecordStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +147,24 @@ def test_each_candidate_scores_exactly_as_splink_scores_the_pair() -> None:
     finally:
         unregister_functions(connection)
         connection.close()
+
+
+def test_training_stores_a_new_active_model_version_that_matching_then_uses(
+    tmp_path: Path,
+) -> None:
+    noisy.write_csv(tmp_path, hcp_count=3000, hospital_count=1, hco_count=600, seed=7)
+    records = tmp_path / "hcp_records.csv"
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("mdm", "train", str(records), stdout=out)
+        call_command("mdm", "train", str(records), stdout=out)
+    assert "version 2 trained on 3000 records" in out.getvalue()
+    versions = list(MatchingModel.objects.filter(entity_type="hcp").order_by("version"))
+    assert [(m.version, m.active) for m in versions] == [(1, False), (2, True)]
+    assert versions[1].created_by is None
+    assert AuditEvent.objects.filter(action="matching_model.create").count() == 2
+    online.SCORER.reset()
+    hcp = doctors(1)[0]
+    best = match_hcp(query_for(hcp))[0]
+    assert best.explanation["model"] == "v2"
+    assert best.hcp_id == hcp.pk

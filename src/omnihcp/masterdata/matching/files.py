@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,38 @@ _DELIMITERS = (",", "\t", ";", "|")
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
-    rows: list[dict[str, str]]
+    rows: Sequence[dict[str, str]] | CsvRows
     encoding: str = ""
+
+
+class CsvRows:
+    """The rows of a CSV file, read from disk each time they are iterated: a million-row file
+    is prepared row by row instead of sitting in memory as a million dicts."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str, columns: list[str]) -> None:
+        self.path, self.encoding, self.delimiter, self.columns = path, encoding, delimiter, columns
+        self._count: int | None = None
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        columns = self.columns
+        count = 0
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            next(reader, None)  # the header
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    count += 1
+                    yield {
+                        column: (cells[i].strip() if i < len(cells) else "")
+                        for i, column in enumerate(columns)
+                    }
+        self._count = count
+
+    def __len__(self) -> int:
+        if self._count is None:
+            for _row in self:
+                pass
+        return self._count or 0
 
 
 def _file_error(path: Path, message: str) -> ApplicationError:
@@ -59,20 +90,19 @@ def _read_csv(path: Path, data: bytes) -> Table:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise _file_error(path, str(exc)) from exc
+    del data
     # The header line decides the delimiter: it has no quoted commas, unlike an address cell.
     first_line = text.split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(first_line, newline=""), delimiter=delimiter)
     header = next(reader, None)
-    if not header:
+    if not header or not any(name.strip() for name in header):
         raise _file_error(path, _("the file is empty."))
+    del text
     columns = [name.strip() for name in header]
-    rows = [
-        {column: (cells[i].strip() if i < len(cells) else "") for i, column in enumerate(columns)}
-        for cells in reader
-        if any(cell.strip() for cell in cells)
-    ]
-    return Table(columns=columns, rows=rows, encoding=encoding)
+    return Table(
+        columns=columns, rows=CsvRows(path, encoding, delimiter, columns), encoding=encoding
+    )
 
 
 def _cell_text(value: object) -> str:

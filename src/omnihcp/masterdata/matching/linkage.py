@@ -1,4 +1,4 @@
-"""Deduplication and linkage of any person or organisation file with Splink on DuckDB.
+"""Deduplication and linkage of any person or organisation file with Splink on DuckDB (or Spark).
 
 The stages are Splink's: standardised records (``prepare``) are paired by several blocking
 rules, compared level by level (``comparisons``), scored by a Fellegi-Sunter model and, for a
@@ -11,26 +11,22 @@ mean the same in both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-import duckdb
 import pandas as pd  # type: ignore[import-untyped]  # pandas ships no type information
 from django.utils.translation import gettext as _
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import Linker, SettingsCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from omnihcp.core.errors import ApplicationError
 from omnihcp.masterdata.matching.blocking import blocking_rules_for
-from omnihcp.masterdata.matching.comparisons import (
-    comparisons_for,
-    register_functions,
-    unregister_functions,
-)
+from omnihcp.masterdata.matching.comparisons import comparisons_for
 from omnihcp.masterdata.matching.config import LinkageConfig, Roles, check_columns
+from omnihcp.masterdata.matching.engines import EngineSession, open_session
 from omnihcp.masterdata.matching.model import LinkageModel
-from omnihcp.masterdata.matching.prepare import UNIQUE_ID, prepare_records
+from omnihcp.masterdata.matching.prepare import UNIQUE_ID, prepare_columns
 from omnihcp.masterdata.matching.training import train
 
 PAIR_COLUMNS = ["left_id", "right_id", "match_probability"]
@@ -54,10 +50,13 @@ class LinkResult:
     model: LinkageModel
 
 
-def _rows(records: Records) -> tuple[list[str], list[Mapping[str, object]]]:
+def _rows(records: Records) -> tuple[list[str], Iterable[Mapping[str, object]]]:
     if isinstance(records, pd.DataFrame):
         frame = records.astype(object).where(records.notna(), None)
         return [str(c) for c in frame.columns], frame.to_dict("records")
+    columns = getattr(records, "columns", None)
+    if columns is not None:  # files.CsvRows: streamed from disk, never all in memory
+        return list(columns), records
     rows: list[Mapping[str, object]] = list(records)
     return (list(rows[0]) if rows else []), rows
 
@@ -65,40 +64,16 @@ def _rows(records: Records) -> tuple[list[str], list[Mapping[str, object]]]:
 def _prepare(records: Records, roles: Roles, config: LinkageConfig, label: str) -> pd.DataFrame:
     columns, rows = _rows(records)
     check_columns(roles, columns, label=label)
-    if len(rows) < 2:
+    prepared = prepare_columns(rows, roles, date_order=config.date_order, label=label)
+    count = len(prepared.get(UNIQUE_ID, ()))
+    if count < 2:
         raise ApplicationError(
             _("Too few records to match in %(file)s (%(count)d).")
-            % {"file": label, "count": len(rows)},
+            % {"file": label, "count": count},
             field="file",
             code="linkage_input",
         )
-    prepared = prepare_records(rows, roles, date_order=config.date_order, label=label)
     return pd.DataFrame(prepared, dtype=object)
-
-
-class _Session:
-    """A DuckDB connection with our comparison functions and the prepared tables."""
-
-    def __init__(self) -> None:
-        self.connection = duckdb.connect(":memory:")
-        register_functions(self.connection)
-        self.columns: set[str] = set()
-
-    def add_table(self, name: str, frame: pd.DataFrame) -> int:
-        # Explicit VARCHAR columns: a column that is null in every row would otherwise arrive
-        # with DuckDB's NULL type and break the string functions of the comparisons.
-        # Sorted by id, so that the u sample (seeded) does not depend on the file's row order.
-        frame = frame.sort_values(UNIQUE_ID, kind="stable").reset_index(drop=True)
-        self.connection.register("incoming", frame)
-        casts = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in frame.columns)
-        self.connection.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM incoming")  # noqa: S608
-        self.connection.unregister("incoming")
-        self.columns = set(frame.columns) - {UNIQUE_ID}
-        return len(frame)
-
-    def close(self) -> None:
-        unregister_functions(self.connection)
-        self.connection.close()
 
 
 def _settings(columns: set[str], link_type: LinkType, prior: float) -> SettingsCreator:
@@ -116,7 +91,7 @@ def _settings(columns: set[str], link_type: LinkType, prior: float) -> SettingsC
 
 
 def _linker(
-    session: _Session,
+    session: EngineSession,
     tables: list[str],
     link_type: LinkType,
     config: LinkageConfig,
@@ -124,7 +99,7 @@ def _linker(
     prior: float,
     pairs: int,
 ) -> tuple[Linker, LinkageModel]:
-    db_api = DuckDBAPI(connection=session.connection)
+    db_api = session.db_api
     aliases = ["left", "right"] if link_type == "link_only" else None
     if model is not None and model.config_digest != config.digest():
         raise ApplicationError(
@@ -135,18 +110,20 @@ def _linker(
     if model is None:
         trainer = Linker(
             tables,
-            _settings(session.columns, link_type, prior),
+            session.settings(_settings(session.columns, link_type, prior)),
             db_api,
             set_up_basic_logging=False,
             input_table_aliases=aliases,
         )
         model = LinkageModel(
             config_digest=config.digest(),
-            splink_settings=train(trainer, session.columns, prior=prior, pairs=pairs),
+            splink_settings=session.portable(
+                train(trainer, session.columns, prior=prior, pairs=pairs)
+            ),
         )
     # Prediction always runs from the model's settings, so a saved model reloaded scores
     # exactly as the run that trained it.
-    settings: Any = {**model.splink_settings, "link_type": link_type}
+    settings: Any = session.settings({**model.splink_settings, "link_type": link_type})
     linker = Linker(
         tables, settings, db_api, set_up_basic_logging=False, input_table_aliases=aliases
     )
@@ -187,15 +164,18 @@ def dedupe(
     *,
     model: LinkageModel | None = None,
     source: str | None = None,
+    engine: str = "duckdb",
 ) -> DedupeResult:
     """Clusters of records that are the same person or organisation, and the scored pairs.
 
-    ``source`` names the records in error messages (a file name); ``model`` skips training.
+    ``source`` names the records in error messages (a file name); ``model`` skips training;
+    ``engine`` is where Splink runs (``engines``).
     """
     frame = _prepare(records, config.left, config, source or _("the file"))
-    session = _Session()
+    session = open_session(engine)
     try:
         count = session.add_table("records", frame)
+        del frame  # DuckDB holds the records now
         linker, trained = _linker(
             session,
             ["records"],
@@ -232,12 +212,13 @@ def link(
     *,
     model: LinkageModel | None = None,
     sources: tuple[str, str] | None = None,
+    engine: str = "duckdb",
 ) -> LinkResult:
     """Every candidate pair of a left and a right record scoring at least the pair floor."""
     left_label, right_label = sources or (_("the left file"), _("the right file"))
     left_frame = _prepare(left, config.left, config, left_label)
     right_frame = _prepare(right, config.right, config, right_label)
-    session = _Session()
+    session = open_session(engine)
     try:
         left_count = session.add_table("left_records", left_frame)
         right_count = session.add_table("right_records", right_frame)
@@ -255,3 +236,27 @@ def link(
     finally:
         session.close()
     return LinkResult(pairs=pairs, model=trained)
+
+
+def train_model(
+    records: Records, config: LinkageConfig, *, source: str | None = None, engine: str = "duckdb"
+) -> tuple[LinkageModel, int]:
+    """A model trained on a dedupe of ``records`` without scoring every pair, and the number
+    of records it learnt from."""
+    frame = _prepare(records, config.left, config, source or _("the file"))
+    session = open_session(engine)
+    try:
+        count = session.add_table("records", frame)
+        del frame
+        _linker_unused, trained = _linker(
+            session,
+            ["records"],
+            "dedupe_only",
+            config,
+            None,
+            prior=1 / count,
+            pairs=count * (count - 1) // 2,
+        )
+    finally:
+        session.close()
+    return trained, count

@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
 
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -306,11 +305,12 @@ def prepare_row(row: Mapping[str, object], roles: Roles, *, date_order: str) -> 
     return out
 
 
-def prepare_records(
-    rows: Sequence[Mapping[str, object]], roles: Roles, *, date_order: str, label: str
-) -> list[dict[str, Any]]:
-    """Standardised records, with record ids checked: present and unique within the file."""
-    prepared: list[dict[str, Any]] = []
+def prepare_columns(
+    rows: Iterable[Mapping[str, object]], roles: Roles, *, date_order: str, label: str
+) -> dict[str, list[str | None]]:
+    """Standardised records column by column ("" → None), record ids checked: present and
+    unique within the file. Rows are consumed one at a time, so a file can stream in."""
+    columns: dict[str, list[str | None]] = {}
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):  # row 1 of a file is its header
         record = prepare_row(row, roles, date_order=date_order)
@@ -330,5 +330,8 @@ def prepare_records(
                 code="linkage_input",
             )
         seen.add(record_id)
-        prepared.append({key: (value or None) for key, value in record.items()})
-    return prepared
+        if not columns:
+            columns = {key: [] for key in record}
+        for key, value in record.items():
+            columns[key].append(value or None)
+    return columns

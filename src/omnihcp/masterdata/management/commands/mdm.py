@@ -5,7 +5,8 @@ file into the master (``masterdata.importing.services.import_file``) and prints 
 ``omnihcp mdm dedupe FILE --config MAP --out DIR`` writes ``DIR/clusters.csv``
 (``record_id,cluster_id``) and ``DIR/pairs.csv`` (``left_id,right_id,match_probability``);
 ``omnihcp mdm link LEFT RIGHT --config MAP --out FILE`` writes the pairs of a left and a right
-record. The engine is ``masterdata.matching`` (Splink on DuckDB); the config format is in
+record. The engine is ``masterdata.matching`` (Splink on DuckDB, or on Spark with
+``--engine spark``); the config format is in
 ``masterdata.matching.config``; these two touch no database.
 """
 
@@ -105,6 +106,20 @@ class Command(BaseCommand):
             help="what the source's files hold; needed the first time a source is named",
         )
         import_parser.add_argument("--name", default="", help="the source's name, for a new source")
+        platform_parser = subcommands.add_parser(
+            "platform-import", help="import a doctor platform's user list and match it to HCPs"
+        )
+        platform_parser.add_argument("file", type=Path, help="CSV or .xlsx")
+        platform_parser.add_argument("--platform", required=True, help="the platform's code")
+        platform_parser.add_argument("--platform-name", default="", help="the platform's name")
+        train_parser = subcommands.add_parser(
+            "train",
+            help="train the HCP matching model on a file of HCP source records and make it "
+            "the active version",
+        )
+        train_parser.add_argument(
+            "file", type=Path, help="CSV or .xlsx, roles as data/hcp_master.toml"
+        )
         for sub in (dedupe_parser, link_parser):
             sub.add_argument("--config", type=Path, required=True, help="TOML role mapping")
             sub.add_argument(
@@ -112,10 +127,22 @@ class Command(BaseCommand):
             )
             sub.add_argument("--model", type=Path, help="reuse this trained model; do not train")
             sub.add_argument("--save-model", type=Path, help="write the trained model here")
+            sub.add_argument(
+                "--engine",
+                choices=["duckdb", "spark"],
+                default="duckdb",
+                help="where Splink runs: DuckDB in this process, or Spark (the 'spark' extra)",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "import":
             self.import_file(options)
+            return
+        if options["subcommand"] == "train":
+            self.train(options)
+            return
+        if options["subcommand"] == "platform-import":
+            self.platform_import(options)
             return
         started = time.perf_counter()
         if options["verbosity"] < 2:
@@ -145,6 +172,67 @@ class Command(BaseCommand):
                 % {"path": exc.filename, "error": exc.strerror}
             ) from exc
 
+    def train(self, options: dict[str, Any]) -> None:
+        from omnihcp.masterdata.matching.versions import hcp_model_train
+
+        started = time.perf_counter()
+        if options["verbosity"] < 2:
+            logging.getLogger("splink").setLevel(logging.WARNING)
+        try:
+            row = hcp_model_train(actor=None, path=options["file"])
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(
+            _(
+                "HCP matching model version %(version)d trained on %(records)d records in "
+                "%(seconds).1f s; it is now the active model."
+            )
+            % {
+                "version": row.version,
+                "records": row.records,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+
+    def platform_import(self, options: dict[str, Any]) -> None:
+        from omnihcp.masterdata import platform_report, platform_users
+
+        path: Path = options["file"]
+        try:
+            user_list = platform_users.platform_list_import(
+                actor=None,
+                platform=options["platform"],
+                platform_name=options["platform_name"],
+                file_name=path.name,
+                content=path.read_bytes(),
+            )
+        except OSError as exc:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}
+            ) from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        if user_list.status != user_list.Status.DONE:
+            raise CommandError(user_list.error)
+        counts = platform_report.platform_report(user_list=user_list).overall
+        self.stdout.write(
+            _(
+                "%(users)d users (%(rejected)d rows rejected): %(auto)d matched automatically, "
+                "%(review)d to review, %(unmatched)d not matched; match rate %(rate).1f %%; "
+                "in %(seconds).1f s. List %(id)s."
+            )
+            % {
+                "users": counts.total,
+                "rejected": user_list.rejected,
+                "auto": counts.auto + counts.confirmed,
+                "review": counts.review,
+                "unmatched": counts.unmatched,
+                "rate": counts.match_rate,
+                "seconds": user_list.seconds or 0,
+                "id": user_list.pk,
+            }
+        )
+
     def dedupe(
         self,
         options: dict[str, Any],
@@ -153,7 +241,9 @@ class Command(BaseCommand):
         started: float,
     ) -> LinkageModel:
         table = read_table(options["file"])
-        result = dedupe(table.rows, config, model=model, source=options["file"].name)
+        result = dedupe(
+            table.rows, config, model=model, source=options["file"].name, engine=options["engine"]
+        )
         out: Path = options["out"]
         _write_csv(out / "pairs.csv", PAIR_COLUMNS, _pair_rows(result.pairs))
         _write_csv(
@@ -192,6 +282,7 @@ class Command(BaseCommand):
             config,
             model=model,
             sources=(options["left"].name, options["right"].name),
+            engine=options["engine"],
         )
         _write_csv(options["out"], PAIR_COLUMNS, _pair_rows(result.pairs))
         self.stdout.write(
