@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
+from duckdb.func import ARROW
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
@@ -33,6 +37,18 @@ def char_similarity(left: str, right: str) -> float:
     return float(JaroWinkler.similarity(left, right))
 
 
+def _vectorised(scorer: Any, result_type: pa.DataType) -> Any:
+    """A DuckDB Arrow function scoring a whole vector of pairs in one rapidfuzz call
+    (``process.cpdist``): a Python call per pair cost a millisecond or more per candidate.
+    DuckDB passes no nulls (its default null handling answers null itself)."""
+
+    def score(left: pa.Array, right: pa.Array) -> pa.Array:
+        values = process.cpdist(left.to_pylist(), right.to_pylist(), scorer=scorer, workers=1)
+        return pa.array(values.tolist(), type=result_type)
+
+    return score
+
+
 def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
     """Character-level edit distance and Jaro-Winkler similarity, for Chinese and Latin alike."""
     text, integer, double = (
@@ -40,9 +56,21 @@ def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
         duckdb.sqltypes.BIGINT,
         duckdb.sqltypes.DOUBLE,
     )
-    connection.create_function(CHAR_EDITS, char_edits, [text, text], integer, side_effects=False)
     connection.create_function(
-        CHAR_SIMILARITY, char_similarity, [text, text], double, side_effects=False
+        CHAR_EDITS,
+        _vectorised(DamerauLevenshtein.distance, pa.int64()),
+        [text, text],
+        integer,
+        type=ARROW,
+        side_effects=False,
+    )
+    connection.create_function(
+        CHAR_SIMILARITY,
+        _vectorised(JaroWinkler.similarity, pa.float64()),
+        [text, text],
+        double,
+        type=ARROW,
+        side_effects=False,
     )
 
 
