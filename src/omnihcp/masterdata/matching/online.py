@@ -24,6 +24,7 @@ most one of the master's doctors. Thresholds per entity type come from
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
@@ -62,6 +63,8 @@ HCP_CONFIG = DATA / "hcp_master.toml"
 HCP_MODEL = DATA / "hcp_model.json"
 # Enough for the commonest names of a city; more would be scored in vain.
 MAX_CANDIDATES = 400
+# Initials in any order are at most 4! = 24 spellings; longer (Latin) names use the pinyin rules.
+MAX_INITIALS = 4
 CACHE_SECONDS = 60.0
 _GENDER_TEXT = {Gender.MALE: "男", Gender.FEMALE: "女"}
 _GENDER_WORDS = {"m": "男", "male": "男", "男": "男", "f": "女", "female": "女", "女": "女"}
@@ -386,12 +389,10 @@ def _candidate_ids(query: HCPQuery, place: _Place) -> list[int]:
         take(same_name)
     # The batch rule pairs the same initials in any order (prepare's name_init is sorted):
     # 李兰梅 and 李明兰 meet there, so they meet here too.
-    initials = sorted(initials_key(name))
-    if place.hco_ids and initials:
-        colleagues = active.filter(primary_hco_id__in=place.hco_ids).values_list(
-            "id", "name_initials"
-        )
-        found.update(dict.fromkeys(pk for pk, key in colleagues if sorted(key) == initials))
+    initials = initials_key(name)
+    if place.hco_ids and 0 < len(initials) <= MAX_INITIALS:
+        orders = sorted({"".join(p) for p in itertools.permutations(initials)})
+        take(active.filter(primary_hco_id__in=place.hco_ids, name_initials__in=orders))
     return list(found)[:MAX_CANDIDATES]
 
 
