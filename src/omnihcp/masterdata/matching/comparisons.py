@@ -49,13 +49,24 @@ def _vectorised(scorer: Any, result_type: pa.DataType) -> Any:
     return score
 
 
-def register_functions(connection: duckdb.DuckDBPyConnection) -> None:
-    """Character-level edit distance and Jaro-Winkler similarity, for Chinese and Latin alike."""
+def register_functions(connection: duckdb.DuckDBPyConnection, *, vectorised: bool = True) -> None:
+    """Character-level edit distance and Jaro-Winkler similarity, for Chinese and Latin alike.
+
+    Vectorised (Arrow) for tables of pairs; per pair for a handful, where Arrow's conversions
+    cost more than they save (the online matcher's usual few candidates)."""
     text, integer, double = (
         duckdb.sqltypes.VARCHAR,
         duckdb.sqltypes.BIGINT,
         duckdb.sqltypes.DOUBLE,
     )
+    if not vectorised:
+        connection.create_function(
+            CHAR_EDITS, char_edits, [text, text], integer, side_effects=False
+        )
+        connection.create_function(
+            CHAR_SIMILARITY, char_similarity, [text, text], double, side_effects=False
+        )
+        return
     connection.create_function(
         CHAR_EDITS,
         _vectorised(DamerauLevenshtein.distance, pa.int64()),

@@ -65,6 +65,8 @@ HCP_MODEL = DATA / "hcp_model.json"
 MAX_CANDIDATES = 400
 # Initials in any order are at most 4! = 24 spellings; longer (Latin) names use the pinyin rules.
 MAX_INITIALS = 4
+# From this many candidates on, the comparison functions run vectorised (measured crossover).
+VECTORISE_FROM = 30
 CACHE_SECONDS = 60.0
 _GENDER_TEXT = {Gender.MALE: "男", Gender.FEMALE: "女"}
 _GENDER_WORDS = {"m": "男", "male": "男", "男": "男", "f": "女", "female": "女", "女": "女"}
@@ -238,17 +240,22 @@ class _Scorer:
         return self._master[0]
 
     def remember(self, connection: duckdb.DuckDBPyConnection, model: tuple[str, int]) -> None:
-        self._local.model = model
+        prepared = getattr(self._local, "prepared", {})
+        prepared[id(connection)] = model
+        self._local.prepared = prepared
 
-    def prepared_for(self) -> tuple[str, int] | None:
-        return getattr(self._local, "model", None)
+    def prepared_for(self, connection: duckdb.DuckDBPyConnection) -> tuple[str, int] | None:
+        return getattr(self._local, "prepared", {}).get(id(connection))
 
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        connection = getattr(self._local, "connection", None)
+    def connection(self, *, vectorised: bool) -> duckdb.DuckDBPyConnection:
+        """This thread's connection: per-pair functions for a few candidates, vectorised ones
+        for many (a common name in a big city)."""
+        name = "vectorised" if vectorised else "per_pair"
+        connection = getattr(self._local, name, None)
         if connection is None:
             connection = duckdb.connect(":memory:")
-            register_functions(connection)
-            self._local.connection = connection
+            register_functions(connection, vectorised=vectorised)
+            setattr(self._local, name, connection)
         return connection
 
     def reset(self) -> None:
@@ -447,7 +454,7 @@ def _statement(connection: duckdb.DuckDBPyConnection, compiled: _Compiled) -> li
     """The two input tables and the prepared scoring statement of this model, made once per
     connection: DuckDB then plans the long Splink SQL once, not on every request."""
     columns = [UNIQUE_ID, *compiled.columns, *(f"tf_{c}" for c in compiled.tf_columns)]
-    if SCORER.prepared_for() != (compiled.label, id(compiled)):
+    if SCORER.prepared_for(connection) != (compiled.label, id(compiled)):
         types = ", ".join(
             f'"{c}" DOUBLE' if c.startswith("tf_") else f'"{c}" VARCHAR' for c in columns
         )
@@ -461,7 +468,7 @@ def _statement(connection: duckdb.DuckDBPyConnection, compiled: _Compiled) -> li
 def score(query_row: dict[str, Any], candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Splink's predictions for the query record against each candidate row (prepared)."""
     compiled = SCORER.compiled()
-    connection = SCORER.connection()
+    connection = SCORER.connection(vectorised=len(candidates) > VECTORISE_FROM)
     columns = _statement(connection, compiled)
     marks = ", ".join("?" for _ in columns)
     connection.execute("DELETE FROM query_record")
@@ -470,9 +477,11 @@ def score(query_row: dict[str, Any], candidates: list[dict[str, Any]]) -> list[d
         f"INSERT INTO query_record VALUES ({marks})",  # noqa: S608
         [query_row.get(c) for c in columns],
     )
-    connection.executemany(
-        f"INSERT INTO candidate_records VALUES ({marks})",  # noqa: S608
-        [[row.get(c) for c in columns] for row in candidates],
+    # One statement for all candidates: DuckDB's executemany runs an insert per row.
+    values = ", ".join(f"({marks})" for _ in candidates)
+    connection.execute(
+        f"INSERT INTO candidate_records VALUES {values}",  # noqa: S608
+        [row.get(c) for row in candidates for c in columns],
     )
     result = connection.execute("EXECUTE omnihcp_score")
     names = [d[0] for d in result.description]
