@@ -20,7 +20,8 @@ from omnihcp.masterdata.tasks import expire_abandoned_uploads_task
 pytestmark = pytest.mark.django_db
 
 CONTENT = "姓名,手机,医院\r\n张三,13800138000,杭州市第一人民医院\r\n".encode()
-MESSAGE = "upload abandoned; file discarded after 24 hours"
+# Written in the site's language (zh-hans), as the batch keeps it for whoever reads it later.
+MESSAGE = "上传未完成；文件已于 24 小时后丢弃"
 
 
 @pytest.fixture
