@@ -118,29 +118,42 @@ def _value(hcp: HCP, field: str) -> Any:
     return getattr(hcp, column or SURVIVORSHIP[field][0])
 
 
+def choose_side(
+    mine: Any, theirs: Any, provenance: tuple[Any, Any], *, newer_merged: bool, override: str | None
+) -> tuple[str, str]:
+    """(side, rule) for one field of a merge, HCP or HCO: steward override > same value >
+    completeness > source priority (``provenance[i][2]``) > recency."""
+    if override:
+        return override, FieldLineage.Rule.STEWARD
+    if mine == theirs:
+        return SURVIVOR, FieldLineage.Rule.SAME
+    if (mine in EMPTY) != (theirs in EMPTY):
+        return (MERGED if mine in EMPTY else SURVIVOR), FieldLineage.Rule.COMPLETENESS
+    if provenance[0][2] != provenance[1][2]:
+        side = SURVIVOR if provenance[0][2] > provenance[1][2] else MERGED
+        return side, FieldLineage.Rule.SOURCE_PRIORITY
+    return (MERGED if newer_merged else SURVIVOR), FieldLineage.Rule.RECENCY
+
+
 def _choose(
     field: str, survivor: HCP, merged: HCP, override: str | None
 ) -> tuple[str, str, tuple[Any, Any]]:
     """(side, rule, (the survivor's provenance, the merged record's)) for one field."""
-    mine, theirs = _value(survivor, field), _value(merged, field)
     provenance = (_provenance(survivor, field), _provenance(merged, field))
-    if override:
-        return override, FieldLineage.Rule.STEWARD, provenance
-    if mine == theirs:
-        return SURVIVOR, FieldLineage.Rule.SAME, provenance
-    if (mine in EMPTY) != (theirs in EMPTY):
-        side = MERGED if mine in EMPTY else SURVIVOR
-        return side, FieldLineage.Rule.COMPLETENESS, provenance
-    if provenance[0][2] != provenance[1][2]:
-        side = SURVIVOR if provenance[0][2] > provenance[1][2] else MERGED
-        return side, FieldLineage.Rule.SOURCE_PRIORITY, provenance
-    side = MERGED if merged.updated_at > survivor.updated_at else SURVIVOR
-    return side, FieldLineage.Rule.RECENCY, provenance
+    side, rule = choose_side(
+        _value(survivor, field),
+        _value(merged, field),
+        provenance,
+        newer_merged=merged.updated_at > survivor.updated_at,
+        override=override,
+    )
+    return side, rule, provenance
 
 
-def _check_overrides(overrides: Mapping[str, str]) -> None:
+def check_overrides(overrides: Mapping[str, str], fields: Mapping[str, Any]) -> None:
+    """A steward's choices name fields the merge chooses, and a side of the pair."""
     for field, side in overrides.items():
-        if field not in SURVIVORSHIP:
+        if field not in fields:
             raise ApplicationError(
                 _("%(field)s is not a field a merge chooses.") % {"field": field}, field=field
             )
@@ -199,7 +212,7 @@ def hcp_merge(
 ) -> MergeEvent:
     """Merge ``merged`` into ``survivor``, field by field; the merged id then redirects."""
     overrides = dict(overrides or {})
-    _check_overrides(overrides)
+    check_overrides(overrides, SURVIVORSHIP)
     locked = _lock(survivor, merged)
     survivor, merged = locked[survivor.pk], locked[merged.pk]
     _check_mergeable(survivor, merged)

@@ -27,7 +27,14 @@ from omnihcp.core.records import snapshot
 from omnihcp.core.scope import DataScope
 from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata import selectors
-from omnihcp.masterdata.merging import EMPTY, MERGED, SURVIVOR, _jsonable, actor_user
+from omnihcp.masterdata.merging import (
+    MERGED,
+    SURVIVOR,
+    _jsonable,
+    actor_user,
+    check_overrides,
+    choose_side,
+)
 from omnihcp.masterdata.models import (
     HCO,
     HCP,
@@ -153,32 +160,15 @@ def _choose(
 ) -> tuple[str, str, tuple[Any, Any]]:
     """(side, rule, (the survivor's provenance, the merged record's)) for one field."""
     pair = {survivor.pk, merged.pk}
-    mine, theirs = _value(survivor, field, pair), _value(merged, field, pair)
     provenance = (_provenance(survivor, field), _provenance(merged, field))
-    if override:
-        return override, FieldLineage.Rule.STEWARD, provenance
-    if mine == theirs:
-        return SURVIVOR, FieldLineage.Rule.SAME, provenance
-    if (mine in EMPTY) != (theirs in EMPTY):
-        side = MERGED if mine in EMPTY else SURVIVOR
-        return side, FieldLineage.Rule.COMPLETENESS, provenance
-    if provenance[0][2] != provenance[1][2]:
-        side = SURVIVOR if provenance[0][2] > provenance[1][2] else MERGED
-        return side, FieldLineage.Rule.SOURCE_PRIORITY, provenance
-    side = MERGED if merged.updated_at > survivor.updated_at else SURVIVOR
-    return side, FieldLineage.Rule.RECENCY, provenance
-
-
-def _check_overrides(overrides: Mapping[str, str]) -> None:
-    for field, side in overrides.items():
-        if field not in SURVIVORSHIP:
-            raise ApplicationError(
-                _("%(field)s is not a field a merge chooses.") % {"field": field}, field=field
-            )
-        if side not in {SURVIVOR, MERGED}:
-            raise ApplicationError(
-                _('Choose "survivor" or "merged" for %(field)s.') % {"field": field}, field=field
-            )
+    side, rule = choose_side(
+        _value(survivor, field, pair),
+        _value(merged, field, pair),
+        provenance,
+        newer_merged=merged.updated_at > survivor.updated_at,
+        override=override,
+    )
+    return side, rule, provenance
 
 
 def _lock(*hcos: HCO) -> dict[int, HCO]:
@@ -282,7 +272,7 @@ def hco_merge(
 ) -> MergeEvent:
     """Merge ``merged`` into ``survivor``, field by field; everything pointing at it moves."""
     overrides = dict(overrides or {})
-    _check_overrides(overrides)
+    check_overrides(overrides, SURVIVORSHIP)
     locked = _lock(survivor, merged)
     survivor, merged = locked[survivor.pk], locked[merged.pk]
     _check_mergeable(survivor, merged)
