@@ -22,7 +22,15 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from omnihcp.masterdata.matching import LinkageConfig, dedupe, link, parse_config, read_table
-from omnihcp.masterdata.matching.prepare import city_key, name_keys, parse_date
+from omnihcp.masterdata.matching.blocking import sampled_rule
+from omnihcp.masterdata.matching.prepare import (
+    city_key,
+    gender_key,
+    name_keys,
+    parse_date,
+    prepare_columns,
+    prepare_row,
+)
 
 SEED = 7
 
@@ -727,3 +735,91 @@ def test_one_name_written_two_ways_meets_on_a_key(one, other):
 )
 def test_a_city_written_two_ways_is_one_city(one, other):
     assert city_key(one) == city_key(other)
+
+
+# --- national scale: neighbouring institutions, genders, files without a city ---------------
+
+NEIGHBOURS_TOML = """
+record_id = "id"
+person_name = "name"
+organisation_name = "hospital"
+city = "city"
+department = "department"
+gender = "gender"
+"""
+
+
+def _doctor(record_id: str, name: str, hospital: str, **values: str) -> dict[str, str]:
+    return {
+        "id": record_id,
+        "name": name,
+        "hospital": hospital,
+        "city": values.get("city", ""),
+        "department": values.get("department", "全科医学科"),
+        "gender": values.get("gender", ""),
+    }
+
+
+def test_namesakes_at_neighbouring_health_centres_stay_apart_and_misspellings_meet():
+    rows, _truth = doctors_file(doctors=300, seed=21)
+    rows = [
+        _doctor(r["医生编码"], r["姓名"], r["医院"], city=r["城市"], department=r["科室"])
+        for r in rows
+    ]
+    rows += [
+        # One doctor: the city in its own column or in the name, 区 misspelt 曲, 街道 dropped.
+        _doctor("a1", "杨帆", "宁波市海曙区湖墅街道社区卫生服务中心", gender="男"),
+        _doctor("a2", "杨帆", "海曙曲湖墅社区卫生服务中心", city="宁波", gender="M"),
+        _doctor("a3", "Yang Fan", "湖墅街道社区卫生服务中心", city="宁波市", gender="male"),
+        # Another 杨帆 at the next health centre of the same district.
+        _doctor("b1", "杨帆", "宁波市海曙区清波街道社区卫生服务中心", gender="男"),
+        _doctor("b2", "杨帆", "海曙区清波社区卫生服务中心", city="宁波", gender="男"),
+        # The same name at the city's No. 1 and No. 3 hospitals: two doctors.
+        _doctor("c1", "王磊", "宁波市第一医院", department="心内科", gender="女"),
+        _doctor("c2", "王磊", "市一院", city="宁波", department="心内科", gender="F"),
+        _doctor("d1", "王磊", "宁波市第三医院", department="心内科", gender="女"),
+    ]
+
+    result = dedupe(rows, _toml_config(NEIGHBOURS_TOML))
+
+    cluster = dict(zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True))
+    assert cluster["a1"] == cluster["a2"] == cluster["a3"]
+    assert cluster["b1"] == cluster["b2"] != cluster["a1"]
+    assert cluster["c1"] == cluster["c2"] != cluster["d1"]
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("男", "m"), ("M", "m"), ("male", "m"), ("先生", "m"), ("女", "f"), ("F", "f"), ("女士", "f")],
+)
+def test_genders_written_many_ways_read_alike(written, key):
+    assert gender_key(written) == key
+    assert gender_key("未知") == ""
+
+
+def test_a_file_prepares_column_by_column_as_each_row_would(tmp_path):
+    rows, _truth = doctors_file(doctors=80, seed=5)
+    rows[3]["城市"] = ""  # the city then comes from the hospital's name, if it has one
+    config = _toml_config(DOCTORS_TOML)
+    source = tmp_path / "doctors.csv"
+    _write_csv(source, rows, "utf-8")
+
+    columns = prepare_columns(
+        read_table(source).rows, config.left, date_order="dmy", label="doctors.csv"
+    )
+
+    by_row = [prepare_row(row, config.left, date_order="dmy") for row in rows]
+    assert [
+        dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)
+    ] == [{key: value or None for key, value in row.items()} for row in by_row]
+
+
+def test_em_on_a_huge_block_learns_from_a_fixed_slice_of_it():
+    rule = sampled_rule(("org_key", "city"), 0.25)
+
+    sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+    assert "l.org_key = r.org_key AND l.city = r.city" in sql
+    assert "substr(md5(l.org_key), 1, 2) < '40'" in sql
+    assert sampled_rule(("org_key",), 1.0).get_blocking_rule("duckdb").blocking_rule_sql == (
+        'l."org_key" = r."org_key"'
+    )

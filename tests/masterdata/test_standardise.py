@@ -4,7 +4,10 @@ from hypothesis import strategies as st
 
 from omnihcp.masterdata.standardise import (
     department_code,
+    hospital_city,
+    hospital_core,
     hospital_name,
+    hospital_numerals,
     parse_address,
     person_name,
     phone_digits,
@@ -173,3 +176,42 @@ def test_phone_digits_rejects_what_is_not_a_mobile():
 def test_person_names_compare_simplified_and_without_spaces():
     assert person_name("張 偉") == "张伟"
     assert person_name("Li, Ming") == "liming"
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("柯桥区康桥社区卫生服务中心", "柯桥区新村社区卫生服务中心"),
+        ("杭州第一医院", "杭州第三医院"),
+        ("金华金东区老城卫生院", "金华金东区孝顺卫生院"),
+    ],
+)
+def test_neighbouring_institutions_keep_what_tells_them_apart(one, other):
+    assert hospital_core(one) != hospital_core(other)
+    assert hospital_core(one)[:2] != hospital_core(other)[:2] or (
+        hospital_numerals(one) != hospital_numerals(other)
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "city", "core"),
+    [
+        ("绍兴柯桥区康桥社区卫生服务中心", "", "康桥社区卫生服务中心"),
+        ("冬莞四医院", "东莞市", "四医院"),  # the city misspelt: known from the city column
+        ("白云曲中医院", "广州", "中医院"),
+        ("济南第一人民医院", "", "一医院"),
+        ("浙江大学医学院第一医院", "", "浙江大学医学院一医院"),  # a university keeps its place
+    ],
+)
+def test_the_core_of_a_hospital_drops_its_places_even_misspelt(written, city, core):
+    assert hospital_core(written, city=city) == core
+
+
+@pytest.mark.parametrize(
+    ("key", "city"),
+    [("杭州第一医院", "杭州"), ("柯桥区康桥社区卫生服务中心", "绍兴"), ("北京协和医院", "北京")],
+)
+def test_a_hospital_name_tells_its_city_unless_the_place_is_in_several(key, city):
+    assert hospital_city(key) == city
+    assert hospital_city("朝阳区人民医院") == ""  # Beijing's and Changchun's
+    assert hospital_city("协和医院") == ""

@@ -35,6 +35,9 @@ def blocking_rules_for(columns: set[str]) -> list[BlockingRuleCreator]:
             ("date", "postcode"),
             ("name_init", "postcode"),
             ("name_init", "org_key"),
+            # The institution without its places: a hospital written without its city, or
+            # with the city misspelt, in a record that names no city.
+            ("name_py", "org_core"),
             *([] if "org_key" in columns else [("name_init", "city")]),
             ("phone",),
             ("licence",),
@@ -100,13 +103,14 @@ def _identifiable(trained: list[RoleComparison]) -> bool:
     return cells - 1 >= 1 + 2 * sum(c.levels - 1 for c in trained)
 
 
-def training_rules_for(
+def training_keys_for(
     columns: set[str], comparisons: dict[str, RoleComparison]
-) -> list[BlockingRuleCreator]:
-    """EM sessions: each trains the comparisons its rule does not use, where EM can identify
-    them; comparisons no session can train keep their prior m probabilities."""
+) -> list[tuple[str, ...]]:
+    """EM sessions, as the columns each blocks on: each trains the comparisons its rule does
+    not use, where EM can identify them; comparisons no session can train keep their prior
+    m probabilities."""
     candidates = ["name_py", "org_key", "date", "postcode", "phone", "city", "licence"]
-    rules: list[BlockingRuleCreator] = []
+    rules: list[tuple[str, ...]] = []
     untrained = set(comparisons)
     for column in candidates:
         if column not in columns or not untrained:
@@ -120,6 +124,17 @@ def training_rules_for(
         )
         trained = {name for name, c in comparisons.items() if not any(k in c.columns for k in keys)}
         if trained & untrained and _identifiable([comparisons[name] for name in trained]):
-            rules.append(block_on(*keys))
+            rules.append(keys)
             untrained -= trained
     return rules
+
+
+def sampled_rule(keys: tuple[str, ...], share: float) -> BlockingRuleCreator:
+    """The rule blocking on ``keys``, keeping only about ``share`` of its pairs: those whose
+    first key falls in a fixed slice of md5 values (the same slice on every run and engine
+    that has md5, as DuckDB and Spark do), so a block is kept whole or not at all."""
+    equal = " AND ".join(f"l.{key} = r.{key}" for key in keys)
+    if share >= 1:
+        return block_on(*keys)
+    cut = max(1, round(share * 256))
+    return CustomRule(f"{equal} AND substr(md5(l.{keys[0]}), 1, 2) < '{cut:02x}'")

@@ -217,9 +217,26 @@ def date_comparison() -> RoleComparison:
 
 def organisation_comparison() -> RoleComparison:
     contains = (
-        "(length(org_key_l) >= 4 AND contains(org_key_r, org_key_l)) "
-        "OR (length(org_key_r) >= 4 AND contains(org_key_l, org_key_r))"
+        "((length(org_key_l) >= 4 AND contains(org_key_r, org_key_l)) "
+        "OR (length(org_key_r) >= 4 AND contains(org_key_l, org_key_r)))"
     )
+    # Neighbouring institutions share most of their name (柯桥区康桥 / 柯桥区新村
+    # 社区卫生服务中心, 第一 / 第三人民医院): names only count as close when their numerals agree
+    # and what follows their places (``org_core``) is one typo apart, two in a long name that
+    # starts alike, or one holds the other and a little more (济男一医院 / 一医院,
+    # 二医院总院 / 二医院).
+    edits = f"{CHAR_EDITS}(org_core_l, org_core_r)"
+    compatible = (
+        "(org_core_l IS NULL OR org_core_r IS NULL OR org_core_l = org_core_r "
+        "OR (coalesce(org_num_l, '') = coalesce(org_num_r, '') AND ("
+        f"({edits} <= 1 AND length(org_core_l) >= 3) "
+        f"OR ({edits} <= 2 AND length(org_core_l) >= 8 "
+        "AND substr(org_core_l, 1, 2) = substr(org_core_r, 1, 2)) "
+        "OR (abs(length(org_core_l) - length(org_core_r)) <= 2 AND length(org_core_l) >= 3 "
+        "AND length(org_core_r) >= 3 AND (contains(org_core_l, org_core_r) "
+        "OR contains(org_core_r, org_core_l))))))"
+    )
+    similarity = f"{CHAR_SIMILARITY}(org_key_l, org_key_r)"
     levels = [
         (cll.ExactMatchLevel("org_name"), 0.6),  # campus included
         # One campus written two ways ("欣城分院" / "新城分院") beats the main hospital.
@@ -231,13 +248,15 @@ def organisation_comparison() -> RoleComparison:
             0.05,
         ),
         (cll.ExactMatchLevel("org_key"), 0.15),
+        # The same institution with its places written differently or misspelt (海曙区 / 海曙曲).
+        (_level("org_core_l = org_core_r", "same institution, places aside"), 0.05),
         # "第一人民医院" written without its city, "royal infirmary" without "edinburgh".
-        (cll.CustomLevel(contains, label_for_charts="one name contains the other"), 0.07),
-        (_similar("org_key", 0.92), 0.06),
-        (_similar("org_key", 0.8), 0.04),
+        (_level(f"{contains} AND {compatible}", "one name contains the other"), 0.05),
+        (_level(f"{similarity} >= 0.92 AND {compatible}", "Jaro-Winkler >= 0.92"), 0.06),
+        (_level(f"{similarity} >= 0.8 AND {compatible}", "Jaro-Winkler >= 0.8"), 0.04),
         (cll.ElseLevel(), 0.03),
     ]
-    columns = ("org_name", "org_key", "org_campus")
+    columns = ("org_name", "org_key", "org_campus", "org_core", "org_num")
     return _custom("organisation", levels, null="org_key", columns=columns)
 
 
@@ -300,6 +319,8 @@ def comparisons_for(columns: set[str]) -> dict[str, RoleComparison]:
         out["department"] = _fuzzy("department", (0.85,))
     if "title" in columns:
         out["title"] = _exact("title", 0.8)  # titles change with promotions
+    if "gender" in columns:
+        out["gender"] = _exact("gender", 0.98)
     for column in sorted(columns):
         if column.startswith("exact_"):
             out[column] = _exact(column)

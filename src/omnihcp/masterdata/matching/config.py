@@ -9,7 +9,8 @@ DuckDB (``matching.linkage``). A people file for ``omnihcp mdm dedupe``::
     date = "date_of_birth"           # ISO, 03/05/1980, 1980年3月5日, 5 March 1980 …
     address = "address"
     postcode = "postcode"
-    exact = ["sex"]                  # compared as equal / not equal
+    gender = "sex"                   # 男 / M / male are one value, 女 / F / female another
+    exact = ["nationality"]          # compared as equal / not equal
     fuzzy = ["occupation"]           # compared by Jaro-Winkler similarity
     date_order = "dmy"               # how to read 03/05/1980: dmy (default) or mdy
 
@@ -31,7 +32,8 @@ for that side (a dedupe reads the left side)::
     city = "city"
 
 Roles: record_id, person_name, given_name, family_name, organisation_name, city, date, address,
-postcode, phone, department, title, licence, exact, fuzzy. Both sides of a link must map the
+postcode, phone, department, title, licence, gender (男/女, M/F, male/female … read alike),
+exact, fuzzy. Both sides of a link must map the
 same roles. Every mistake raises ``ApplicationError`` naming the key or the missing column.
 """
 
@@ -61,6 +63,7 @@ TEXT_ROLES = (
     "department",
     "title",
     "licence",
+    "gender",
 )
 LIST_ROLES = ("exact", "fuzzy")
 ROLES = ("record_id", *TEXT_ROLES, *LIST_ROLES)
@@ -86,6 +89,7 @@ class Roles:
     department: str | None = None
     title: str | None = None
     licence: str | None = None
+    gender: str | None = None
     exact: tuple[str, ...] = ()
     fuzzy: tuple[str, ...] = ()
 

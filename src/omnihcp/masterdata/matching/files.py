@@ -53,6 +53,22 @@ class CsvRows:
                     }
         self._count = count
 
+    def column_values(self, names: list[str]) -> dict[str, list[str]]:
+        """The cells of some columns, without a dict per row (a whole file's worth)."""
+        positions = [self.columns.index(name) for name in names]
+        values: list[list[str]] = [[] for _name in names]
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            next(reader, None)  # the header
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                width = len(cells)
+                for position, column in zip(positions, values, strict=True):
+                    column.append(cells[position].strip() if position < width else "")
+        self._count = len(values[0]) if values else None
+        return dict(zip(names, values, strict=True))
+
     def __len__(self) -> int:
         if self._count is None:
             for _row in self:

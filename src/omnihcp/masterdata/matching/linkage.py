@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, TypeAlias
 
 import pandas as pd  # type: ignore[import-untyped]  # pandas ships no type information
 from django.utils.translation import gettext as _
 from splink import Linker, SettingsCreator
+from splink.blocking_analysis import count_comparisons_from_blocking_rule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from omnihcp.core.errors import ApplicationError
@@ -118,7 +121,13 @@ def _linker(
         model = LinkageModel(
             config_digest=config.digest(),
             splink_settings=session.portable(
-                train(trainer, session.columns, prior=prior, pairs=pairs)
+                train(
+                    trainer,
+                    session.columns,
+                    prior=prior,
+                    pairs=pairs,
+                    count_pairs=partial(_count_pairs, tables, link_type, db_api),
+                )
             ),
         )
     # Prediction always runs from the model's settings, so a saved model reloaded scores
@@ -128,6 +137,20 @@ def _linker(
         tables, settings, db_api, set_up_basic_logging=False, input_table_aliases=aliases
     )
     return linker, model
+
+
+def _count_pairs(
+    tables: list[str], link_type: LinkType, db_api: Any, rule: BlockingRuleCreator
+) -> int:
+    counts = count_comparisons_from_blocking_rule(
+        table_or_tables=tables,
+        blocking_rule=rule,
+        link_type=link_type,
+        db_api=db_api,
+        unique_id_column_name=UNIQUE_ID,
+        compute_post_filter_count=False,
+    )
+    return int(counts["number_of_comparisons_generated_pre_filter_conditions"])
 
 
 def _frame(table: SplinkDataFrame) -> pd.DataFrame:

@@ -426,6 +426,7 @@ def _phrases(comparison: str) -> tuple[str, str, str]:
         "department": (_("same department"), _("similar department"), _("other department")),
         "title": (_("same title"), _("same title"), _("other title")),
         "exact_0": (_("same gender"), _("same gender"), _("other gender")),
+        "gender": (_("same gender"), _("same gender"), _("other gender")),
     }
     return phrases.get(comparison, (comparison, comparison, comparison))
 

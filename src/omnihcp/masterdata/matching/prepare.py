@@ -17,20 +17,40 @@ error: a null simply adds no evidence either way.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache, lru_cache, partial
+from typing import Any, TypeAlias
 
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]  # pandas ships no type information
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 
 from omnihcp.core.errors import ApplicationError
 from omnihcp.masterdata.matching.config import Roles
-from omnihcp.masterdata.standardise import clean_text, hospital_name, phone_digits, title_code
+from omnihcp.masterdata.standardise import (
+    clean_text,
+    hospital_city,
+    hospital_core,
+    hospital_name,
+    hospital_numerals,
+    phone_digits,
+    title_code,
+)
 from omnihcp.masterdata.textkeys import CJK
 
 UNIQUE_ID = "unique_id"
+# Distinct values from which standardising them is shared among processes, and how many.
+_PARALLEL_FROM = 20_000
+_WORKERS = 4
+# Texts up to this long take the per-character pinyin path (names; see ``_syllables``).
+_SHORT = 6
 # Names, hospitals, cities and departments repeat across a big file: each distinct value is
 # standardised once (the cached results are never modified: callers copy them).
 _MEMO = 1 << 17
@@ -118,8 +138,25 @@ def _has_cjk(text: str) -> bool:
     return bool(CJK.search(text))
 
 
+@cache
+def _char_syllable(char: str) -> str:
+    return _WORDS.sub("", lazy_pinyin(char)[0].lower())
+
+
+def _in_phrase(text: str) -> bool:
+    """Whether some run of two or more of the characters is a word of pypinyin's phrase
+    dictionary, whose reading may differ from the characters' own (重庆 chongqing, 重 zhong)."""
+    return any(
+        text[i:j] in PHRASES_DICT for i in range(len(text)) for j in range(i + 2, len(text) + 1)
+    )
+
+
 @lru_cache(maxsize=65536)
 def _syllables(text: str) -> tuple[str, ...]:
+    if len(text) <= _SHORT and text.isalpha() and not _in_phrase(text):
+        # A name of a few characters and no phrase: one syllable per character, exactly what
+        # lazy_pinyin gives, at a dictionary look-up each instead of its segmenter's 40 µs.
+        return tuple(s for s in map(_char_syllable, text) if s)
     return tuple(s for s in (_WORDS.sub("", p.lower()) for p in lazy_pinyin(text)) if s)
 
 
@@ -140,11 +177,14 @@ def name_keys(name: str, *, given: str = "", family: str = "") -> dict[str, str]
     """The name columns of a person (see the module docstring)."""
     name = unicodedata.normalize("NFKC", name or "").strip()
     tokens = _tokens(name)
+    given_tokens = family_tokens = None
     if _has_cjk(name):
         std = clean_text(name, keep_brackets=False)
         alternative = "".join(tokens)
         if not (given or family):
             family, given = _split_chinese(std)
+            if len(tokens) == len(std):  # one syllable per character: split them alike
+                family_tokens, given_tokens = tokens[: len(family)], tokens[len(family) :]
     else:
         std = "".join(tokens)
         # "Wei Zhang" and "Fangjing Huang" put the family name last: rotated, they meet
@@ -155,8 +195,8 @@ def name_keys(name: str, *, given: str = "", family: str = "") -> dict[str, str]
         "name_py": "".join(tokens),
         "name_alt": alternative,
         "name_init": "".join(sorted(t[0] for t in tokens)),
-        "given_key": "".join(_tokens(given)),
-        "family_key": "".join(_tokens(family)),
+        "given_key": "".join(_tokens(given) if given_tokens is None else given_tokens),
+        "family_key": "".join(_tokens(family) if family_tokens is None else family_tokens),
     }
 
 
@@ -176,16 +216,29 @@ def _latin_words(text: str, abbreviations: Mapping[str, str]) -> list[str]:
 @lru_cache(maxsize=_MEMO)
 def organisation_keys(text: str, *, city: str = "") -> dict[str, str]:
     """``org_key`` is the institution, ``org_name`` the institution and campus, ``org_campus``
-    the campus alone ("" for none)."""
+    the campus alone ("" for none); for Chinese names ``org_core`` is the key without its
+    leading places and ``org_num`` its numerals (what tells neighbouring institutions apart)."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     if _has_cjk(text):
         if text.startswith("市") and _has_cjk(city):
             # "市一院" in a Ningbo file is Ningbo's No. 1 hospital: the file's city is implied.
             text = re.sub(r"市$", "", city.strip()) + text
         name = hospital_name(text)
-        return {"org_name": name.key + name.campus, "org_key": name.key, "org_campus": name.campus}
+        return {
+            "org_name": name.key + name.campus,
+            "org_key": name.key,
+            "org_campus": name.campus,
+            "org_core": hospital_core(name.key, city=city),
+            "org_num": hospital_numerals(name.key),
+        }
     words = _latin_words(text, _ORGANISATION_WORDS)
-    return {"org_name": " ".join(words), "org_key": "".join(words), "org_campus": ""}
+    return {
+        "org_name": " ".join(words),
+        "org_key": "".join(words),
+        "org_campus": "",
+        "org_core": "",
+        "org_num": "",
+    }
 
 
 @lru_cache(maxsize=_MEMO)
@@ -248,6 +301,17 @@ def phone_key(text: str) -> str:
     return digits if len(digits) >= 6 else ""
 
 
+_GENDERS = {
+    **dict.fromkeys(("男", "男性", "先生", "m", "male", "man", "mr"), "m"),
+    **dict.fromkeys(("女", "女性", "女士", "f", "female", "woman", "ms", "mrs"), "f"),
+}
+
+
+def gender_key(text: str) -> str:
+    """ "m" or "f" whatever the source wrote (男, M, male, 先生 …); "" when unknown."""
+    return _GENDERS.get(unicodedata.normalize("NFKC", text or "").strip().lower().rstrip("."), "")
+
+
 def code_key(text: str) -> str:
     """Postcodes and licence numbers: upper-case letters and digits only."""
     return _NON_ALNUM.sub("", unicodedata.normalize("NFKC", text or "")).upper()
@@ -268,70 +332,176 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+# One transform per role: the input columns it reads → a function of their values → the
+# standardised columns it gives. A row (online matching) and a whole file (batch linkage) go
+# through the same functions, so a record prepares alike either way.
+Transform: TypeAlias = tuple[tuple[str, ...], Callable[..., dict[str, str]]]
+
+
+def _person(name: str = "", given: str = "", family: str = "") -> dict[str, str]:
+    return name_keys(name or full_name(given, family), given=given, family=family)
+
+
+def _keywords(
+    function: Callable[..., dict[str, str]], keywords: list[str], *values: str
+) -> dict[str, str]:
+    return function(**dict(zip(keywords, values, strict=True)))
+
+
+def _organisation(name: str, city: str = "") -> dict[str, str]:
+    return organisation_keys(name, city=city)
+
+
+def _single(output: str, function: Callable[[str], str]) -> Callable[[str], dict[str, str]]:
+    return partial(_one_column, output, function)
+
+
+def _one_column(output: str, function: Callable[[str], str], value: str) -> dict[str, str]:
+    return {output: function(value)}
+
+
+def _city(city: str, organisation: str = "") -> dict[str, str]:
+    """The city as written, else the one the organisation's name starts with (杭州市第一医院)."""
+    if city or not _has_cjk(organisation):
+        return {"city": city_key(city)}
+    key = organisation_keys(organisation)["org_key"]
+    return {"city": city_key(hospital_city(key))}
+
+
+def _title(text: str) -> str:
+    return title_code(text) or plain_key(text)
+
+
+def transforms_for(roles: Roles, *, date_order: str) -> list[Transform]:
+    """The role transforms of a config side, in the order of its columns."""
+    transforms: list[Transform] = []
+    if roles.has_person:
+        # Only the mapped columns: a file with one name column is keyed by that column alone.
+        named = [
+            (roles.person_name, "name"),
+            (roles.given_name, "given"),
+            (roles.family_name, "family"),
+        ]
+        mapped = [(column, keyword) for column, keyword in named if column]
+        inputs = tuple(column for column, _keyword in mapped)
+        transforms.append((inputs, partial(_keywords, _person, [k for _c, k in mapped])))
+    if roles.organisation_name:
+        if roles.city:
+            transforms.append(((roles.organisation_name, roles.city), _organisation))
+        else:
+            transforms.append(((roles.organisation_name,), _organisation))
+    if roles.city:
+        inputs = (roles.city, roles.organisation_name) if roles.organisation_name else (roles.city,)
+        transforms.append((inputs, _city))
+    singles: list[tuple[str | None, str, Callable[[str], str]]] = [
+        (roles.date, "date", partial(parse_date, date_order=date_order)),
+        (roles.address, "address", address_key),
+        (roles.postcode, "postcode", code_key),
+        (roles.phone, "phone", phone_key),
+        (roles.department, "department", plain_key),
+        (roles.title, "title", _title),
+        (roles.licence, "licence", code_key),
+        (roles.gender, "gender", gender_key),
+        *((column, f"exact_{i}", plain_key) for i, column in enumerate(roles.exact)),
+        *((column, f"fuzzy_{i}", plain_key) for i, column in enumerate(roles.fuzzy)),
+    ]
+    for column, output, function in singles:
+        if column:
+            transforms.append(((column,), _single(output, function)))
+    return transforms
+
+
 def prepare_row(row: Mapping[str, object], roles: Roles, *, date_order: str) -> dict[str, str]:
     """The standardised columns of one input row ("" where a value is missing or unreadable)."""
-
-    def get(column: str | None) -> str:
-        return _text(row.get(column)) if column else ""
-
-    out: dict[str, str] = {UNIQUE_ID: get(roles.record_id)}
-    if roles.has_person:
-        given, family = get(roles.given_name), get(roles.family_name)
-        name = get(roles.person_name) or full_name(given, family)
-        out.update(name_keys(name, given=given, family=family))
-    if roles.organisation_name:
-        out.update(organisation_keys(get(roles.organisation_name), city=get(roles.city)))
-    if roles.city:
-        out["city"] = city_key(get(roles.city))
-    if roles.date:
-        out["date"] = parse_date(get(roles.date), date_order=date_order)
-    if roles.address:
-        out["address"] = address_key(get(roles.address))
-    if roles.postcode:
-        out["postcode"] = code_key(get(roles.postcode))
-    if roles.phone:
-        out["phone"] = phone_key(get(roles.phone))
-    if roles.department:
-        out["department"] = plain_key(get(roles.department))
-    if roles.title:
-        title = get(roles.title)
-        out["title"] = title_code(title) or plain_key(title)
-    if roles.licence:
-        out["licence"] = code_key(get(roles.licence))
-    for i, column in enumerate(roles.exact):
-        out[f"exact_{i}"] = plain_key(get(column))
-    for i, column in enumerate(roles.fuzzy):
-        out[f"fuzzy_{i}"] = plain_key(get(column))
+    out: dict[str, str] = {UNIQUE_ID: _text(row.get(roles.record_id))}
+    for inputs, function in transforms_for(roles, date_order=date_order):
+        out.update(function(*(_text(row.get(c)) for c in inputs)))
     return out
+
+
+def _input_columns(roles: Roles, transforms: list[Transform]) -> list[str]:
+    wanted = [roles.record_id, *(c for inputs, _f in transforms for c in inputs)]
+    return list(dict.fromkeys(wanted))
+
+
+def _collect(rows: Iterable[Mapping[str, object]], columns: list[str]) -> dict[str, list[str]]:
+    read = getattr(rows, "column_values", None)
+    if read is not None:  # files.CsvRows: the cells, stripped, without a dict per row
+        cells: dict[str, list[str]] = read(columns)
+        return cells
+    values: dict[str, list[str]] = {c: [] for c in columns}
+    for row in rows:
+        for column in columns:
+            values[column].append(_text(row.get(column)))
+    return values
+
+
+def _check_ids(ids: pd.Series, roles: Roles, label: str) -> None:
+    # Row 1 of a file is its header, so the n-th record is on row n + 1.
+    missing = ids.index[ids == ""]
+    if len(missing):
+        raise ApplicationError(
+            _("Row %(row)d of %(file)s has no record id (column “%(column)s”).")
+            % {"row": int(missing[0]) + 2, "file": label, "column": roles.record_id},
+            field="record_id",
+            code="linkage_input",
+        )
+    repeated = ids.index[ids.duplicated()]
+    if len(repeated):
+        row = int(repeated[0])
+        raise ApplicationError(
+            _("Record id “%(id)s” appears twice in %(file)s (row %(row)d).")
+            % {"id": ids.iloc[row], "file": label, "row": row + 2},
+            field="record_id",
+            code="linkage_input",
+        )
+
+
+def _distinct_keys(values: dict[str, list[str]], inputs: tuple[str, ...]) -> pd.Series:
+    if len(inputs) == 1:
+        return pd.Series(values[inputs[0]], dtype=object)
+    return pd.Series(list(zip(*(values[c] for c in inputs), strict=True)), dtype=object)
+
+
+def _apply(function: Callable[..., dict[str, str]], keys: list[Any]) -> list[dict[str, str]]:
+    if keys and isinstance(keys[0], tuple):
+        return [function(*key) for key in keys]
+    return [function(key) for key in keys]
+
+
+def _apply_distinct(
+    function: Callable[..., dict[str, str]], keys: list[Any]
+) -> list[dict[str, str]]:
+    """``function`` of each distinct value, in worker processes when there are many: pinyin
+    and hospital keys are pure Python, and a national file has hundreds of thousands."""
+    workers = min(os.cpu_count() or 1, _WORKERS)
+    if workers < 2 or len(keys) < _PARALLEL_FROM:
+        return _apply(function, keys)
+    chunk = -(-len(keys) // (workers * 4))
+    parts = [keys[i : i + chunk] for i in range(0, len(keys), chunk)]
+    # fork: the children inherit the loaded dictionaries (OpenCC, pypinyin) instead of
+    # loading them again, and no state goes back but the results.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        results = pool.map(_apply, [function] * len(parts), parts)
+        return [item for part in results for item in part]
 
 
 def prepare_columns(
     rows: Iterable[Mapping[str, object]], roles: Roles, *, date_order: str, label: str
-) -> dict[str, list[str | None]]:
+) -> dict[str, Any]:
     """Standardised records column by column ("" → None), record ids checked: present and
-    unique within the file. Rows are consumed one at a time, so a file can stream in."""
-    columns: dict[str, list[str | None]] = {}
-    seen: set[str] = set()
-    for number, row in enumerate(rows, start=2):  # row 1 of a file is its header
-        record = prepare_row(row, roles, date_order=date_order)
-        record_id = record[UNIQUE_ID]
-        if not record_id:
-            raise ApplicationError(
-                _("Row %(row)d of %(file)s has no record id (column “%(column)s”).")
-                % {"row": number, "file": label, "column": roles.record_id},
-                field="record_id",
-                code="linkage_input",
-            )
-        if record_id in seen:
-            raise ApplicationError(
-                _("Record id “%(id)s” appears twice in %(file)s (row %(row)d).")
-                % {"id": record_id, "file": label, "row": number},
-                field="record_id",
-                code="linkage_input",
-            )
-        seen.add(record_id)
-        if not columns:
-            columns = {key: [] for key in record}
-        for key, value in record.items():
-            columns[key].append(value or None)
+    unique within the file. Each distinct value (a name, a hospital in its city) is
+    standardised once, however many rows repeat it."""
+    transforms = transforms_for(roles, date_order=date_order)
+    values = _collect(rows, _input_columns(roles, transforms))
+    ids = pd.Series(values[roles.record_id], dtype=object)
+    _check_ids(ids, roles, label)
+    columns: dict[str, Any] = {UNIQUE_ID: ids.to_numpy()}
+    for inputs, function in transforms:
+        codes, distinct = pd.factorize(_distinct_keys(values, inputs))
+        results = _apply_distinct(function, list(distinct))
+        for output in results[0] if results else function(*[""] * len(inputs)):
+            column = np.array([r[output] or None for r in results], dtype=object)
+            columns[output] = column[codes] if len(codes) else column[:0]
     return columns

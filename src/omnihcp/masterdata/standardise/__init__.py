@@ -4,7 +4,13 @@ departments and phone numbers). Every function is pure: same input, same output.
 
 from omnihcp.masterdata.standardise.address import Address, parse_address
 from omnihcp.masterdata.standardise.dictionaries import department_code, title_code
-from omnihcp.masterdata.standardise.hospital import HospitalName, hospital_name
+from omnihcp.masterdata.standardise.hospital import (
+    HospitalName,
+    hospital_city,
+    hospital_core,
+    hospital_name,
+    hospital_numerals,
+)
 from omnihcp.masterdata.standardise.text import clean_text, person_name, phone_digits
 
 __all__ = [
@@ -12,7 +18,10 @@ __all__ = [
     "HospitalName",
     "clean_text",
     "department_code",
+    "hospital_city",
+    "hospital_core",
     "hospital_name",
+    "hospital_numerals",
     "parse_address",
     "person_name",
     "phone_digits",

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+
+import cpca
+from rapidfuzz.distance import Levenshtein
 
 from omnihcp.masterdata.standardise.text import clean_text
 
@@ -158,3 +162,118 @@ def hospital_name(text: str) -> HospitalName:
     key = hospital_key(base)
     name = base + campus
     return HospitalName(name=name, base=base, campus=campus, key=key)
+
+
+_PLACE_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|地区|省|市|盟|区|县|旗)$")
+# A place at the start of these is part of the institution's own name (浙江大学 is not 中山大学).
+_ACADEMIC = re.compile(r"大学|学院")
+_NUMERALS = re.compile(r"[一二三四五六七八九十百零〇0-9]")
+_COUNTY = 2  # cpca's rank of a county or district (0 province, 1 city)
+# Words an abbreviation drops: 市二医院 is 第二人民医院, 中大附二院 中山大学附属第二医院.
+_FILLERS = re.compile(r"第|人民|街道|附属|镇|乡")
+_MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}
+# cpca's table lists these as cities; they are groupings, not places.
+_PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+
+@cache
+def _place_names() -> frozenset[str]:
+    """Every province, city and county of cpca's national table; provinces and cities also
+    short (杭州市, 杭州). Counties only in full: short, they are often a town's or a street's
+    name too (老城, 解放), and that is what tells a township health centre from the next."""
+    names: set[str] = set()
+    for info in cpca.ad_2_addr_dict.values():
+        names.add(info.name)
+        short = _PLACE_SUFFIX.sub("", info.name)
+        if info.rank < _COUNTY and len(short) >= 2:
+            names.add(short)
+    return frozenset(names)
+
+
+@cache
+def _local_places() -> dict[str, tuple[str, ...]]:
+    """By city (short name): its own names, its province's and its counties', longest first —
+    the places a hospital of that city may start with, misspelt or not."""
+    infos = list(cpca.ad_2_addr_dict.values())
+    counties: dict[str, list[str]] = {}
+    for info in infos:
+        if info.rank == _COUNTY:
+            counties.setdefault(info.adcode[:4], []).append(info.name)
+            counties.setdefault(info.adcode[:2], []).append(info.name)
+    names = {info.adcode: info.name for info in infos}
+    local: dict[str, tuple[str, ...]] = {}
+    for info in infos:
+        if info.name in _PLACEHOLDERS:
+            continue
+        if info.rank == 1 or (info.rank == 0 and info.name in _MUNICIPALITIES):
+            province = names.get(info.adcode[:2] + "0000", "")
+            prefix = info.adcode[:2] if info.rank == 0 else info.adcode[:4]
+            own = {info.name, _short(info.name), province, _short(province)}
+            places = {n for n in (*own, *counties.get(prefix, ())) if len(n) >= 2}
+            local[_short(info.name)] = tuple(sorted(places, key=len, reverse=True))
+    return local
+
+
+@cache
+def _place_cities() -> dict[str, str]:
+    """Place → the city it is or lies in, for places that name one city only (杭州, 柯桥区)."""
+    cities: dict[str, set[str]] = {}
+    for city, places in _local_places().items():
+        for place in places:
+            cities.setdefault(place, set()).add(city)
+    return {place: next(iter(found)) for place, found in cities.items() if len(found) == 1}
+
+
+def hospital_city(key: str) -> str:
+    """The city a hospital key starts with, directly or by a county of that city (short
+    name: 绍兴); "" when it starts with no place, or one several cities share."""
+    cities, places = _place_cities(), _place_names()
+    for length in range(min(len(key) - 1, 9), 1, -1):
+        head = key[:length]
+        if head in cities:
+            return cities[head]
+        if head in places:  # 朝阳区: in Beijing and in Changchun, so no city
+            return ""
+    return ""
+
+
+def _short(place: str) -> str:
+    return _PLACE_SUFFIX.sub("", place)
+
+
+def _strip_place(
+    core: str, places: frozenset[str], local: tuple[str, ...], *, first: bool
+) -> str | None:
+    for length in range(min(len(core) - 1, 9), 1, -1):  # the longest place first
+        if core[:length] in places and not _ACADEMIC.search(core[length:]):
+            return core[length:]
+    # A place of the hospital's own city written with a typo (冬莞, 白云曲 for 白云区). A short
+    # one only where the name begins: further in, 清波 is a street, not 宁波 misspelt.
+    for place in local:
+        if len(place) < 3 and not first:
+            continue
+        head, rest = core[: len(place)], core[len(place) :]
+        if rest and Levenshtein.distance(head, place) <= 1 and not _ACADEMIC.search(rest):
+            return rest
+    return None
+
+
+def hospital_core(key: str, *, city: str = "") -> str:
+    """The part of a hospital key that tells one institution from its neighbours: the key
+    without the places it starts with (of anywhere, or misspelt of ``city``) and the words
+    abbreviations drop. 柯桥区康桥社区卫生服务中心 → 康桥社区卫生服务中心, so that it no longer
+    looks like 柯桥区新村社区卫生服务中心 to a similarity score; 济南市第一人民医院 → 一医院."""
+    places = _place_names()
+    local = _local_places().get(_short(clean_text(city)), ())
+    core = key
+    for step in range(3):  # province, city, district at most
+        stripped = _strip_place(core, places, local, first=step == 0)
+        if stripped is None:
+            break
+        core = stripped
+    return _FILLERS.sub("", core)
+
+
+def hospital_numerals(key: str) -> str:
+    """The numerals of a key (第三人民医院 → 三): one character apart, 第一 and 第三 differ."""
+    return "".join(_NUMERALS.findall(key))
