@@ -63,7 +63,7 @@ phone = "mobile"
 department = "department"
 title = "title"
 licence = "licence_no"
-exact = ["gender"]
+gender = "gender"
 
 [thresholds]
 cluster = 0.9
