@@ -161,11 +161,12 @@ LOGGING = {
 
 # Match probabilities at or above "auto" merge or link without a steward; from "review" up to
 # "auto" go to the steward's queue; below "review" a record is new. Per entity type, each
-# overridable by an environment variable such as OMNIHCP_MATCH_HCP_AUTO=0.97.
+# overridable by an environment variable such as OMNIHCP_MATCH_HCP_AUTO=0.97. An HCO is
+# compared by its name and city only, so a misspelt name scores low: its review band is wide.
 MDM_MATCH_THRESHOLDS = {
     entity: {
         level: float(os.environ.get(f"OMNIHCP_MATCH_{entity.upper()}_{level.upper()}", default))
         for level, default in (("auto", auto), ("review", review))
     }
-    for entity, auto, review in (("hcp", 0.95, 0.5), ("hco", 0.95, 0.6))
+    for entity, auto, review in (("hcp", 0.95, 0.5), ("hco", 0.95, 0.1))
 }

@@ -73,11 +73,21 @@ def candidates_from_review(
     """
     ids = sorted(candidate_ids)
     rows: list[MatchCandidate]
+    scored = scores or {}
     if record.entity_type == import_fields.HCO or hco is None:
         explanation = _explain(record.entity_type, values, None)
-        rows = [MatchCandidate(right_hco_id=pk, explanation=explanation) for pk in ids]
+        rows = [
+            MatchCandidate(
+                right_hco_id=pk,
+                probability=scored[pk][0] if pk in scored else None,
+                explanation={
+                    **explanation,
+                    **({"model": scored[pk][1]} if pk in scored else {}),
+                },
+            )
+            for pk in ids
+        ]
     else:
-        scored = scores or {}
         rows = [
             MatchCandidate(
                 right_hcp=hcp,

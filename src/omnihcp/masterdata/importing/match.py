@@ -3,10 +3,11 @@
 The rules, in order: the source's own id seen before (ExternalIdentity) → that record; an HCO
 by its USCC, else by the standardised hospital-name key within its city; an HCP by the blind
 index of the practising licence number, else by standardised name within the matched HCO.
-Exactly one candidate → matched, several → review by a data steward. An HCP row the rules
-leave new or in review is then scored by the probabilistic model (``matching.online``, the
-trained Splink model): at or above the auto threshold it is that doctor, in the review band
-the steward decides (with the probabilities and the evidence), below it is a new doctor.
+Exactly one candidate → matched, several → review by a data steward. A row the rules leave
+new or in review is then scored by the probabilistic model (``matching.online`` for HCPs,
+``matching.online_hco`` for HCOs, the trained Splink models): at or above the auto threshold
+it is that doctor or institution, in the review band the steward decides (with the
+probabilities and the evidence), below it is a new one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from omnihcp.core.errors import ApplicationError
 from omnihcp.masterdata.importing.mapping import HCO as HCO_TYPE
 from omnihcp.masterdata.matching import online
 from omnihcp.masterdata.matching.online import HCPQuery, Suggestion, match_hcp
+from omnihcp.masterdata.matching.online_hco import HCOQuery, match_hco
 from omnihcp.masterdata.models import HCO, HCP, ExternalIdentity, RecordStatus
 from omnihcp.masterdata.standardise import HospitalName, hospital_name, person_name
 
@@ -114,11 +116,33 @@ def _match_hco(values: dict[str, Any], index: HCOIndex) -> Match:
     if uscc and ids:
         # A different USCC on file means a different organisation of the same name.
         ids = set(HCO.objects.filter(pk__in=ids, uscc__isnull=True).values_list("id", flat=True))
+    query = HCOQuery(name=values["name"], city=values["city"], province=values["province"])
+    scored = match_hco(query, limit=5)
+    every = {s.hco_id: (s.probability, dict(s.explanation)) for s in scored}
+    suggestions = [
+        s
+        for s in scored
+        if s.outcome != online.NONE and (not uscc or s.hco_id in ids or not _has_uscc(s.hco_id))
+    ]
+    scores = {s.hco_id: every[s.hco_id] for s in suggestions}
     if len(ids) == 1:
-        return Match(MATCHED, hco=HCO.objects.get(pk=ids.pop()))
+        hco = HCO.objects.get(pk=ids.pop())
+        # The rule decided; the model's probability is kept with the decision all the same.
+        return Match(MATCHED, hco=hco, scores={k: v for k, v in every.items() if k == hco.pk})
     if ids:
-        return Match(REVIEW, candidates=tuple(sorted(ids)))
+        return Match(REVIEW, candidates=tuple(sorted(ids)), scores=scores)
+    # No standardised name of the city fits: the model decides between a known HCO written
+    # differently (auto), one for the steward (review band) and a new institution.
+    if suggestions and suggestions[0].outcome == online.AUTO:
+        best = HCO.objects.get(pk=suggestions[0].hco_id)
+        return Match(MATCHED, hco=_survivor(best), scores=scores)
+    if suggestions:
+        return Match(REVIEW, candidates=tuple(sorted(scores)), scores=scores)
     return Match(NEW)
+
+
+def _has_uscc(hco_id: int) -> bool:
+    return HCO.objects.filter(pk=hco_id, uscc__isnull=False).exists()
 
 
 def _match_hcp(values: dict[str, Any], index: HCOIndex) -> Match:

@@ -215,7 +215,10 @@ def date_comparison() -> RoleComparison:
     return _custom("date", levels, null="date")
 
 
-def organisation_comparison() -> RoleComparison:
+def organisation_comparison(*, in_city: bool = False) -> RoleComparison:
+    """How alike two institutions' names are. ``in_city``: for a file of institutions, the
+    city compared with the name in one comparison — "第一人民医院" is near-certain in the same
+    city and means nothing across two, which two independent comparisons cannot say."""
     contains = (
         "((length(org_key_l) >= 4 AND contains(org_key_r, org_key_l)) "
         "OR (length(org_key_r) >= 4 AND contains(org_key_l, org_key_r)))"
@@ -237,26 +240,37 @@ def organisation_comparison() -> RoleComparison:
         "OR contains(org_core_r, org_core_l))))))"
     )
     similarity = f"{CHAR_SIMILARITY}(org_key_l, org_key_r)"
-    levels = [
-        (cll.ExactMatchLevel("org_name"), 0.6),  # campus included
+    name_levels: list[tuple[str, str, float]] = [
+        ("org_name_l = org_name_r", "exact match on org_name", 0.6),  # campus included
         # One campus written two ways ("欣城分院" / "新城分院") beats the main hospital.
         (
-            _level(
-                f"org_key_l = org_key_r AND {CHAR_SIMILARITY}(org_campus_l, org_campus_r) >= 0.6",
-                "same institution, campus close",
-            ),
+            f"org_key_l = org_key_r AND {CHAR_SIMILARITY}(org_campus_l, org_campus_r) >= 0.6",
+            "same institution, campus close",
             0.05,
         ),
-        (cll.ExactMatchLevel("org_key"), 0.15),
+        ("org_key_l = org_key_r", "exact match on org_key", 0.15),
         # The same institution with its places written differently or misspelt (海曙区 / 海曙曲).
-        (_level("org_core_l = org_core_r", "same institution, places aside"), 0.05),
+        ("org_core_l = org_core_r", "same institution, places aside", 0.05),
         # "第一人民医院" written without its city, "royal infirmary" without "edinburgh".
-        (_level(f"{contains} AND {compatible}", "one name contains the other"), 0.05),
-        (_level(f"{similarity} >= 0.92 AND {compatible}", "Jaro-Winkler >= 0.92"), 0.06),
-        (_level(f"{similarity} >= 0.8 AND {compatible}", "Jaro-Winkler >= 0.8"), 0.04),
-        (cll.ElseLevel(), 0.03),
+        (f"{contains} AND {compatible}", "one name contains the other", 0.05),
+        (f"{similarity} >= 0.92 AND {compatible}", "Jaro-Winkler >= 0.92", 0.06),
+        (f"{similarity} >= 0.8 AND {compatible}", "Jaro-Winkler >= 0.8", 0.04),
     ]
-    columns = ("org_name", "org_key", "org_campus", "org_core", "org_num")
+    columns = ["org_name", "org_key", "org_campus", "org_core", "org_num"]
+    levels: list[tuple[ComparisonLevelCreator, float]]
+    if in_city:
+        same_city = "city_l = city_r"
+        levels = [(_level(f"{sql} AND {same_city}", label), m) for sql, label, m in name_levels]
+        # The whole name, but the city unknown or another: a chain's or a university's
+        # hospital, or a file that moved it — some evidence, far less.
+        levels.insert(len(levels) - 1, (_level("org_name_l = org_name_r", "same name"), 0.02))
+        levels = [(level, m * 0.9) for level, m in levels]
+        columns.append("city")
+        levels.append((cll.ElseLevel(), 1 - sum(m for _, m in levels)))
+        # Not nested: the levels mix the name and the city, so a rarer one may weigh more.
+        return _custom("organisation", levels, null="org_key", columns=columns, nested=0)
+    levels = [(_level(sql, label), m) for sql, label, m in name_levels]
+    levels.append((cll.ElseLevel(), 0.03))
     return _custom("organisation", levels, null="org_key", columns=columns)
 
 
@@ -303,9 +317,12 @@ def comparisons_for(columns: set[str]) -> dict[str, RoleComparison]:
         out["name"] = name_comparison()
     if "date" in columns:
         out["date"] = date_comparison()
+    # A file of institutions compares the name within the city; a file of people compares the
+    # city on its own, as people move between institutions of one city.
+    in_city = "city" in columns and "org_key" in columns and "name_py" not in columns
     if "org_key" in columns:
-        out["organisation"] = organisation_comparison()
-    if "city" in columns:
+        out["organisation"] = organisation_comparison(in_city=in_city)
+    if "city" in columns and not in_city:
         out["city"] = _exact("city")
     if {"address", "postcode"} <= columns:
         out["address"] = address_with_postcode()

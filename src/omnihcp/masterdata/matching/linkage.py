@@ -33,6 +33,7 @@ from omnihcp.masterdata.matching.prepare import UNIQUE_ID, prepare_columns
 from omnihcp.masterdata.matching.training import train
 
 PAIR_COLUMNS = ["left_id", "right_id", "match_probability"]
+LABEL = "truth_label"  # a labelled training file's true entity, compared by no rule
 CLUSTER_COLUMNS = ["record_id", "cluster_id"]
 
 # A pandas frame or rows as dicts (``files.read_table``); pandas has no types, hence Any.
@@ -101,6 +102,8 @@ def _linker(
     model: LinkageModel | None,
     prior: float,
     pairs: int,
+    label: str | None = None,
+    true_pairs: int = 0,
 ) -> tuple[Linker, LinkageModel]:
     db_api = session.db_api
     aliases = ["left", "right"] if link_type == "link_only" else None
@@ -127,6 +130,8 @@ def _linker(
                     prior=prior,
                     pairs=pairs,
                     count_pairs=partial(_count_pairs, tables, link_type, db_api),
+                    label=label,
+                    true_pairs=true_pairs,
                 )
             ),
         )
@@ -262,14 +267,27 @@ def link(
 
 
 def train_model(
-    records: Records, config: LinkageConfig, *, source: str | None = None, engine: str = "duckdb"
+    records: Records,
+    config: LinkageConfig,
+    *,
+    source: str | None = None,
+    engine: str = "duckdb",
+    label: str | None = None,
 ) -> tuple[LinkageModel, int]:
     """A model trained on a dedupe of ``records`` without scoring every pair, and the number
-    of records it learnt from."""
+    of records it learnt from. ``label`` names a column holding each record's true entity
+    (a labelled training file): m is then counted from the labelled pairs, not estimated."""
     frame = _prepare(records, config.left, config, source or _("the file"))
+    true_pairs = 0
+    if label:
+        labels = _labels(records, label, source or _("the file"))
+        frame[LABEL] = labels
+        sizes = pd.Series(labels).value_counts()
+        true_pairs = int((sizes * (sizes - 1) // 2).sum())
     session = open_session(engine)
     try:
         count = session.add_table("records", frame)
+        session.columns.discard(LABEL)
         del frame
         _linker_unused, trained = _linker(
             session,
@@ -279,7 +297,25 @@ def train_model(
             None,
             prior=1 / count,
             pairs=count * (count - 1) // 2,
+            label=LABEL if label else None,
+            true_pairs=true_pairs,
         )
     finally:
         session.close()
     return trained, count
+
+
+def _labels(records: Records, column: str, label: str) -> list[str]:
+    columns, rows = _rows(records)
+    if column not in columns:
+        raise ApplicationError(
+            _("Column “%(column)s” (the label) is not in %(file)s.")
+            % {"column": column, "file": label},
+            field="label",
+            code="linkage_input",
+        )
+    read = getattr(rows, "column_values", None)
+    values: list[str] = (
+        read([column])[column] if read is not None else [str(r.get(column) or "") for r in rows]
+    )
+    return [value or f"unlabelled-{i}" for i, value in enumerate(values)]

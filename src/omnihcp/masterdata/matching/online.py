@@ -60,7 +60,6 @@ NONE = "none"
 
 DATA = Path(__file__).parent / "data"
 HCP_CONFIG = DATA / "hcp_master.toml"
-HCP_MODEL = DATA / "hcp_model.json"
 # Enough for the commonest names of a city; more would be scored in vain.
 MAX_CANDIDATES = 400
 # Initials in any order are at most 4! = 24 spellings; longer (Latin) names use the pinyin rules.
@@ -123,8 +122,8 @@ def hcp_config() -> LinkageConfig:
     return load_config(HCP_CONFIG)
 
 
-def _shipped_settings() -> dict[str, Any]:
-    body = json.loads(HCP_MODEL.read_text(encoding="utf-8"))
+def _shipped_settings(entity_type: str) -> dict[str, Any]:
+    body = json.loads((DATA / f"{entity_type}_model.json").read_text(encoding="utf-8"))
     return dict(body["splink"])
 
 
@@ -139,7 +138,7 @@ def active_settings(entity_type: str = "hcp") -> tuple[str, dict[str, Any]]:
     )
     if row is not None:
         return f"v{row.version}", dict(row.splink_settings)
-    return "shipped", _shipped_settings()
+    return "shipped", _shipped_settings(entity_type)
 
 
 @dataclass
@@ -188,15 +187,17 @@ def _compile(label: str, splink_settings: dict[str, Any], prior: float) -> _Comp
     return _Compiled(label, sql, tf_columns, tuple(sorted(columns)), levels)
 
 
-class _Scorer:
+class Scorer:
     """The compiled model and a DuckDB connection per thread; rebuilt when the model or the
     master's size moves on (checked at most once a minute)."""
 
-    def __init__(self) -> None:
+    def __init__(self, entity_type: str = "hcp") -> None:
+        self.entity_type = entity_type
         self._lock = threading.Lock()
         self._local = threading.local()
         self._compiled: _Compiled | None = None
         self._master: tuple[int, int] = (0, 0)  # HCPs, HCOs
+        self._size = 0  # the master's records of this entity type
         self._checked = 0.0
         self._hospitals: HospitalIndex | None = None
 
@@ -207,11 +208,14 @@ class _Scorer:
         with self._lock:
             if self._compiled is not None and now - self._checked < CACHE_SECONDS:
                 return
-            label, body = active_settings("hcp")
+            label, body = active_settings(self.entity_type)
             hcps = HCP.objects.filter(status=RecordStatus.ACTIVE).count()
             hcos = HCO.objects.filter(status=RecordStatus.ACTIVE).count()
-            if self._compiled is None or self._compiled.label != label or self._master[0] != hcps:
-                self._compiled = _compile(label, body, prior=1 / max(hcps, 2))
+            # λ: a new record is at most one of the master's records of its type.
+            size = hcps if self.entity_type == "hcp" else hcos
+            if self._compiled is None or self._compiled.label != label or self._size != size:
+                self._compiled = _compile(label, body, prior=1 / max(size, 2))
+                self._size = size
             if self._hospitals is None or self._master[1] != hcos:
                 self._hospitals = HospitalIndex.from_rows(
                     HcoRow(pk, name, short or "", province, city)
@@ -266,7 +270,7 @@ class _Scorer:
             self._checked = 0.0
 
 
-SCORER = _Scorer()
+SCORER = Scorer()
 
 
 # --- records as the model reads them -----------------------------------------------------------
@@ -451,26 +455,30 @@ def reasons_from(comparisons: dict[str, Any]) -> list[str]:
     return [reason for _, reason in sorted(ranked)]
 
 
-def _statement(connection: duckdb.DuckDBPyConnection, compiled: _Compiled) -> list[str]:
+def _statement(
+    connection: duckdb.DuckDBPyConnection, compiled: _Compiled, scorer: Scorer
+) -> list[str]:
     """The two input tables and the prepared scoring statement of this model, made once per
     connection: DuckDB then plans the long Splink SQL once, not on every request."""
     columns = [UNIQUE_ID, *compiled.columns, *(f"tf_{c}" for c in compiled.tf_columns)]
-    if SCORER.prepared_for(connection) != (compiled.label, id(compiled)):
+    if scorer.prepared_for(connection) != (compiled.label, id(compiled)):
         types = ", ".join(
             f'"{c}" DOUBLE' if c.startswith("tf_") else f'"{c}" VARCHAR' for c in columns
         )
         for table in ("query_record", "candidate_records"):
             connection.execute(f"CREATE OR REPLACE TABLE {table} ({types})")
         connection.execute(f"PREPARE omnihcp_score AS {compiled.sql}")
-        SCORER.remember(connection, (compiled.label, id(compiled)))
+        scorer.remember(connection, (compiled.label, id(compiled)))
     return columns
 
 
-def score(query_row: dict[str, Any], candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def score(
+    query_row: dict[str, Any], candidates: list[dict[str, Any]], *, scorer: Scorer = SCORER
+) -> list[dict[str, Any]]:
     """Splink's predictions for the query record against each candidate row (prepared)."""
-    compiled = SCORER.compiled()
-    connection = SCORER.connection(vectorised=len(candidates) > VECTORISE_FROM)
-    columns = _statement(connection, compiled)
+    compiled = scorer.compiled()
+    connection = scorer.connection(vectorised=len(candidates) > VECTORISE_FROM)
+    columns = _statement(connection, compiled, scorer)
     marks = ", ".join("?" for _ in columns)
     connection.execute("DELETE FROM query_record")
     connection.execute("DELETE FROM candidate_records")
@@ -489,39 +497,71 @@ def score(query_row: dict[str, Any], candidates: list[dict[str, Any]]) -> list[d
     return [dict(zip(names, values, strict=True)) for values in result.fetchall()]
 
 
-def _suggestions(predictions: list[dict[str, Any]], limit: int) -> list[Suggestion]:
-    compiled = SCORER.compiled()
-    limits = thresholds("hcp")
-    ranked = sorted(predictions, key=lambda row: (-row["match_weight"], int(row["unique_id_r"])))
+def explain(row: dict[str, Any], compiled: _Compiled) -> dict[str, Any]:
+    """A prediction's evidence: per comparison its level, gamma and weight in bits."""
+    explanation: dict[str, Any] = {}
+    for comparison, levels in compiled.levels.items():
+        gamma = int(row[f"gamma_{comparison}"])
+        bf = float(row[f"bf_{comparison}"])
+        tf = row.get(f"bf_tf_adj_{comparison}")
+        if tf is not None:
+            bf *= float(tf)
+        weight = math.log2(bf) if bf > 0 else -math.inf
+        explanation[comparison] = {
+            "level": levels.get(gamma, ""),
+            "gamma": gamma,
+            "top": max(levels),
+            "weight": round(weight, 2),
+        }
+    return {"model": compiled.label, "comparisons": explanation}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate's prediction, read for people: id, probability, decision, evidence."""
+
+    record_id: int
+    probability: float
+    outcome: str
+    reasons: tuple[str, ...]
+    explanation: dict[str, Any]
+    match_weight: float
+
+
+def ranked(predictions: list[dict[str, Any]], limit: int, scorer: Scorer) -> list[Scored]:
+    """The best ``limit`` predictions, strongest first, with the entity type's decisions."""
+    compiled = scorer.compiled()
+    limits = thresholds(scorer.entity_type)
+    best = sorted(predictions, key=lambda row: (-row["match_weight"], int(row["unique_id_r"])))
     out = []
-    for row in ranked[:limit]:
-        explanation: dict[str, Any] = {}
-        for comparison, levels in compiled.levels.items():
-            gamma = int(row[f"gamma_{comparison}"])
-            bf = float(row[f"bf_{comparison}"])
-            tf = row.get(f"bf_tf_adj_{comparison}")
-            if tf is not None:
-                bf *= float(tf)
-            weight = math.log2(bf) if bf > 0 else -math.inf
-            explanation[comparison] = {
-                "level": levels.get(gamma, ""),
-                "gamma": gamma,
-                "top": max(levels),
-                "weight": round(weight, 2),
-            }
-        reasons = reasons_from(explanation)
+    for row in best[:limit]:
+        explanation = explain(row, compiled)
         probability = float(row["match_probability"])
         out.append(
-            Suggestion(
-                hcp_id=int(row["unique_id_r"]),
+            Scored(
+                record_id=int(row["unique_id_r"]),
                 probability=probability,
                 outcome=outcome_for(probability, limits),
-                reasons=tuple(reasons),
-                explanation={"model": compiled.label, "comparisons": explanation},
+                reasons=tuple(reasons_from(explanation["comparisons"])),
+                explanation=explanation,
                 match_weight=float(row["match_weight"]),
             )
         )
     return out
+
+
+def _suggestions(predictions: list[dict[str, Any]], limit: int) -> list[Suggestion]:
+    return [
+        Suggestion(
+            hcp_id=s.record_id,
+            probability=s.probability,
+            outcome=s.outcome,
+            reasons=s.reasons,
+            explanation=s.explanation,
+            match_weight=s.match_weight,
+        )
+        for s in ranked(predictions, limit, SCORER)
+    ]
 
 
 def match_hcp(query: HCPQuery, *, limit: int = 5) -> list[Suggestion]:

@@ -365,7 +365,7 @@ def _city(city: str, organisation: str = "") -> dict[str, str]:
     if city or not _has_cjk(organisation):
         return {"city": city_key(city)}
     key = organisation_keys(organisation)["org_key"]
-    return {"city": city_key(hospital_city(key))}
+    return {"city": city_key(hospital_city(key, text=organisation))}
 
 
 def _title(text: str) -> str:

@@ -112,12 +112,33 @@ def train(
     prior: float,
     pairs: int,
     count_pairs: Callable[[BlockingRuleCreator], int],
+    label: str | None = None,
+    true_pairs: int = 0,
 ) -> dict[str, Any]:
     """Estimate the model's parameters on the linker's records (``pairs`` possible pairs,
-    ``count_pairs`` of a rule's); return its settings."""
+    ``count_pairs`` of a rule's); return its settings.
+
+    With a ``label`` column (each record's true entity, ``true_pairs`` pairs sharing one),
+    λ and m are counted from the labels rather than estimated: a model with too few
+    comparisons for EM to tell matches apart (an institution's name and city) still learns
+    how often a true match agrees at each level."""
     priors = linker.misc.save_model_to_json()
-    _estimate_match_share(linker, columns, prior)
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
+    if label:
+        settings = linker._settings_obj  # Splink has no public setter for this parameter
+        settings._probability_two_random_records_match = max(true_pairs, 1) / max(pairs, 1)
+    else:
+        _estimate_match_share(linker, columns, prior)
+    # A labelled file is small and its model must tell near-certain pairs apart: sample more.
+    sampled = min(pairs, U_MAX_PAIRS * (10 if label else 1))
+    linker.training.estimate_u_using_random_sampling(max_pairs=sampled, seed=SEED)
+    if label:
+        linker.training.estimate_m_from_label_column(label)
+        return _finish(
+            linker.misc.save_model_to_json(),
+            priors,
+            sampled=sampled,
+            nested={name: c.nested for name, c in comparisons_for(columns).items()},
+        )
     for keys in training_keys_for(columns, comparisons_for(columns)):
         rule = sampled_rule(keys, EM_MAX_PAIRS / max(count_pairs(block_on(*keys)), 1))
         try:

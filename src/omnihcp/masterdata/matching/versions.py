@@ -1,9 +1,11 @@
 """Versions of the trained matching model that online matching and the importer use.
 
 ``omnihcp mdm train FILE`` trains the HCP model on a file of source records (the roles of
-``data/hcp_master.toml``) and stores it as the next version, active from then on; the earlier
-versions stay, so a decision's explanation (which names its model) can be traced. With no
-version stored the model shipped in ``data/`` is used.
+``data/hcp_master.toml``; ``--entity hco`` the HCO model, roles of ``data/hco_master.toml``,
+``--label COLUMN`` from a file whose records carry their true entity) and stores it as the
+next version, active from then on; the earlier versions stay, so a decision's explanation
+(which names its model) can be traced. With no version stored the model shipped in
+``data/`` is used.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from omnihcp.masterdata.matching import online
 from omnihcp.masterdata.matching.files import read_table
 from omnihcp.masterdata.matching.linkage import train_model
 from omnihcp.masterdata.models_matching import MatchingModel
+
+
+def _reset_hco() -> None:
+    from omnihcp.masterdata.matching import online_hco
+
+    online_hco.SCORER.reset()
 
 
 def _user(actor: Actor | None) -> Any:
@@ -58,16 +66,22 @@ def matching_model_store(
         after={"entity_type": entity_type, "version": version, "records": records},
     )
     transaction.on_commit(online.SCORER.reset)
+    transaction.on_commit(_reset_hco)
     return row
 
 
-def hcp_model_train(*, actor: Actor | None, path: Path) -> MatchingModel:
-    """Train the HCP model on a file of HCP source records and store it as the next version."""
-    config = online.hcp_config()
-    model, count = train_model(read_table(path).rows, config, source=path.name)
+def model_train(
+    *, actor: Actor | None, path: Path, entity_type: str = "hcp", label: str | None = None
+) -> MatchingModel:
+    """Train the HCP (or HCO) model on a file of source records and store it as the next
+    version; ``label`` names a column of true entity ids, when the file has one."""
+    from omnihcp.masterdata.matching import online_hco
+
+    config = online.hcp_config() if entity_type == "hcp" else online_hco.hco_config()
+    model, count = train_model(read_table(path).rows, config, source=path.name, label=label)
     return matching_model_store(
         actor=actor,
-        entity_type=MatchingModel.EntityType.HCP,
+        entity_type=entity_type,
         splink_settings=model.splink_settings,
         config_digest=model.config_digest,
         trained_on=path.name,

@@ -168,6 +168,7 @@ _PLACE_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|�
 # A place at the start of these is part of the institution's own name (浙江大学 is not 中山大学).
 _ACADEMIC = re.compile(r"大学|学院")
 _NUMERALS = re.compile(r"[一二三四五六七八九十百零〇0-9]")
+_BRANCH = re.compile(r"[（(]([^）)]+)[）)]")
 _COUNTY = 2  # cpca's rank of a county or district (0 province, 1 city)
 # Words an abbreviation drops: 市二医院 is 第二人民医院, 中大附二院 中山大学附属第二医院.
 _FILLERS = re.compile(r"第|人民|街道|附属|镇|乡")
@@ -224,16 +225,18 @@ def _place_cities() -> dict[str, str]:
     return {place: next(iter(found)) for place, found in cities.items() if len(found) == 1}
 
 
-def hospital_city(key: str) -> str:
+def hospital_city(key: str, *, text: str = "") -> str:
     """The city a hospital key starts with, directly or by a county of that city (short
-    name: 绍兴); "" when it starts with no place, or one several cities share."""
+    name: 绍兴), or that a chain's branch names in brackets (海王星辰（兰州南关店）, in
+    ``text``); "" when there is none, or the place is in several cities."""
     cities, places = _place_cities(), _place_names()
-    for length in range(min(len(key) - 1, 9), 1, -1):
-        head = key[:length]
-        if head in cities:
-            return cities[head]
-        if head in places:  # 朝阳区: in Beijing and in Changchun, so no city
-            return ""
+    for start in (key, *_BRANCH.findall(clean_text(text))):
+        for length in range(min(len(start) - 1, 9), 1, -1):
+            head = start[:length]
+            if head in cities and not _ACADEMIC.search(start[length:]):
+                return cities[head]
+            if head in places:  # 朝阳区: in Beijing and in Changchun, so no city
+                return ""
     return ""
 
 
@@ -271,6 +274,10 @@ def hospital_core(key: str, *, city: str = "") -> str:
         if stripped is None:
             break
         core = stripped
+    town = _short(clean_text(city))
+    if len(town) >= 2 and town in core[1:]:
+        # A chain's branch names its city inside: 大参林（深圳南关路店） is 大参林（南关路店）.
+        core = core[0] + core[1:].replace(town, "")
     return _FILLERS.sub("", core)
 
 

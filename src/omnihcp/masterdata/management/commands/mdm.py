@@ -114,11 +114,15 @@ class Command(BaseCommand):
         platform_parser.add_argument("--platform-name", default="", help="the platform's name")
         train_parser = subcommands.add_parser(
             "train",
-            help="train the HCP matching model on a file of HCP source records and make it "
-            "the active version",
+            help="train the HCP (or HCO) matching model on a file of source records and make "
+            "it the active version",
         )
         train_parser.add_argument(
-            "file", type=Path, help="CSV or .xlsx, roles as data/hcp_master.toml"
+            "file", type=Path, help="CSV or .xlsx, roles as data/hcp_master.toml (hco_master)"
+        )
+        train_parser.add_argument("--entity", choices=["hcp", "hco"], default="hcp")
+        train_parser.add_argument(
+            "--label", help="a column of true entity ids: m is counted from labelled pairs"
         )
         for sub in (dedupe_parser, link_parser):
             sub.add_argument("--config", type=Path, required=True, help="TOML role mapping")
@@ -173,21 +177,27 @@ class Command(BaseCommand):
             ) from exc
 
     def train(self, options: dict[str, Any]) -> None:
-        from omnihcp.masterdata.matching.versions import hcp_model_train
+        from omnihcp.masterdata.matching.versions import model_train
 
         started = time.perf_counter()
         if options["verbosity"] < 2:
             logging.getLogger("splink").setLevel(logging.WARNING)
         try:
-            row = hcp_model_train(actor=None, path=options["file"])
+            row = model_train(
+                actor=None,
+                path=options["file"],
+                entity_type=options["entity"],
+                label=options["label"],
+            )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             _(
-                "HCP matching model version %(version)d trained on %(records)d records in "
-                "%(seconds).1f s; it is now the active model."
+                "%(entity)s matching model version %(version)d trained on %(records)d records "
+                "in %(seconds).1f s; it is now the active model."
             )
             % {
+                "entity": options["entity"].upper(),
                 "version": row.version,
                 "records": row.records,
                 "seconds": time.perf_counter() - started,
