@@ -392,3 +392,26 @@ def test_steward_merges_two_institutions_from_the_review_page(
     assert response.status_code == 302
     right.refresh_from_db()
     assert (right.status, right.merged_into_id) == ("merged", left.pk)
+
+
+def test_the_stewards_open_questions_about_a_merged_institution_follow_it_and_come_back(
+    steward: Any, scope_of: Callable[[str], Any]
+) -> None:
+    # given: an imported row the steward has yet to place, one candidate being the merged HCO
+    survivor, merged = hangzhou_hospitals(scope_of)
+    record = delivered(merged, "distributor", 5)
+    question = MatchCandidate.objects.create(
+        entity_type="hco", source_record=record, right_hco=merged, probability=0.4
+    )
+    pair = MatchCandidate.objects.create(entity_type="hco", left_hco=survivor, right_hco=merged)
+    # when
+    event = hco_merge(actor=steward, survivor=survivor, merged=merged)
+    # then: the question is now about the survivor; the pair of the two is left as it was
+    question.refresh_from_db()
+    pair.refresh_from_db()
+    assert question.right_hco_id == survivor.pk
+    assert (pair.left_hco_id, pair.right_hco_id) == (survivor.pk, merged.pk)
+    # when: undone, the question is about the merged HCO again
+    hco_unmerge(actor=steward, merge_event=event)
+    question.refresh_from_db()
+    assert question.right_hco_id == merged.pk

@@ -319,15 +319,25 @@ def hco_merge(
         "affiliations": _move_affiliations(survivor, merged, folded),
     }
     HCODepartment.objects.filter(pk__in=list(folded)).delete()
-    moving: dict[str, QuerySet[Any]] = {
-        "campuses": HCO.objects.filter(parent=merged).exclude(pk=survivor.pk),
-        "identities": ExternalIdentity.objects.filter(hco=merged),
-        "source_records": SourceRecord.objects.filter(hco=merged),
-        "platform_users": PlatformUser.objects.filter(hco=merged),
+    open_candidates = MatchCandidate.objects.filter(status=MatchCandidate.Status.OPEN)
+    moving: dict[str, tuple[QuerySet[Any], str]] = {
+        "campuses": (HCO.objects.filter(parent=merged).exclude(pk=survivor.pk), "parent"),
+        "identities": (ExternalIdentity.objects.filter(hco=merged), "hco"),
+        "source_records": (SourceRecord.objects.filter(hco=merged), "hco"),
+        "platform_users": (PlatformUser.objects.filter(hco=merged), "hco"),
+        # The steward's open questions about the merged HCO are now about the survivor
+        # (but a pair of the two is left alone: it would become a pair of one HCO).
+        "candidates_left": (
+            open_candidates.filter(left_hco=merged).exclude(right_hco=survivor),
+            "left_hco",
+        ),
+        "candidates_right": (
+            open_candidates.filter(right_hco=merged).exclude(left_hco=survivor),
+            "right_hco",
+        ),
     }
-    for name, qs in moving.items():
+    for name, (qs, column) in moving.items():
         moved[name] = sorted(qs.values_list("pk", flat=True))
-        column = "parent" if name == "campuses" else "hco"
         qs.model._default_manager.filter(pk__in=moved[name]).update(**{column: survivor})
     # Last, since org's service appends to the audit chain, whose lock is always taken last.
     moved["territory_periods"] = territory_hcos_repoint(
@@ -403,6 +413,9 @@ def _restore_rows(moved: dict[str, Any], merged_id: int) -> None:
     ExternalIdentity.objects.filter(pk__in=moved["identities"]).update(hco_id=merged_id)
     SourceRecord.objects.filter(pk__in=moved["source_records"]).update(hco_id=merged_id)
     PlatformUser.objects.filter(pk__in=moved["platform_users"]).update(hco_id=merged_id)
+    candidates = MatchCandidate.objects.filter(status=MatchCandidate.Status.OPEN)
+    candidates.filter(pk__in=moved.get("candidates_left", [])).update(left_hco_id=merged_id)
+    candidates.filter(pk__in=moved.get("candidates_right", [])).update(right_hco_id=merged_id)
 
 
 @transaction.atomic
