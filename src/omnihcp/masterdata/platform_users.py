@@ -1,15 +1,15 @@
 """Writes of third-party doctor-platform user lists: upload, column mapping, import, review.
 
 A list is read with the file importer's reader (CSV or .xlsx, UTF-8 or GBK detected); its
-columns are mapped to ``FIELDS``, suggested from Chinese and English headers. The import goes:
+columns are mapped to ``platform_rows.FIELDS``, suggested from Chinese and English headers.
+The import goes:
 
-1. read every row and check it; an error of the whole file (encoding, format, a required column
-   missing from the mapping) records nothing but the failed list; a bad row is listed with its
-   row number, field and reason, and the other rows go on;
-2. resolve each hospital text to an HCO with ``hco_lookup.HospitalIndex`` (so province and
-   hospital level are known even for doctors not found) and match each user with
-   ``matching.online.match_hcp``: auto, review or unmatched. This reads only, so it runs before
-   the write transaction and never holds the database's write lock while scoring;
+1. read every row and check it (``platform_rows``); an error of the whole file (encoding,
+   format, a required column missing from the mapping) records nothing but the failed list; a
+   bad row is listed with its row number, field and reason, and the other rows go on;
+2. place and match each row (``platform_matching``): hospital text → HCO, user → HCP (auto,
+   review or unmatched). This reads only, so it runs before the write transaction and never
+   holds the database's write lock while scoring;
 3. write users, identity links and the audit row in one durable transaction.
 
 A user is unique per platform: a later list updates it. A row equal to the one already stored
@@ -21,370 +21,40 @@ is fast and keeps the stewards' decisions. Auto-matched and confirmed users own 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from omnihcp.core import pi
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.governance.services import Actor, audit_append
-from omnihcp.masterdata.hco_lookup import HcoRow, HospitalIndex
-from omnihcp.masterdata.importing.mapping import ImportField
 from omnihcp.masterdata.importing.reader import FileError, read_table
-from omnihcp.masterdata.matching.online import AUTO, REVIEW, HCPQuery, Suggestion, match_hcp
-from omnihcp.masterdata.models import HCO, HCP, ExternalIdentity, RecordStatus
+from omnihcp.masterdata.models import HCP, ExternalIdentity, RecordStatus
 from omnihcp.masterdata.models_platform import PlatformOutcome, PlatformUser, PlatformUserList
-from omnihcp.masterdata.standardise import clean_text, parse_address, phone_digits
-from omnihcp.masterdata.validation import normalise_mobile
+from omnihcp.masterdata.platform_matching import (
+    HospitalResolver,
+    Matcher,
+    Outcome,
+    Resolved,
+    default_matcher,
+    match_row,
+)
+from omnihcp.masterdata.platform_rows import (
+    MAX_FILE_BYTES,
+    PlatformRow,
+    RowReader,
+    check_mapping,
+    mask_id,
+    suggest_mapping,
+)
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-CANDIDATES_KEPT = 3
-# A hospital text resolved at this score or better counts as that HCO for the report and is
-# given to the matcher as the HCO; below it the matcher gets the text and looks it up itself.
-HOSPITAL_MIN_SCORE = 0.7
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_BLIND_INDEX = re.compile(r"^[0-9a-f]{40}$")
-_HEX = re.compile(r"^[0-9a-f]+$")
-_FOLD = re.compile(r"[\s_\-./:：()（）]+")
 _BATCH = 500
-
-# Our field, its label, whether required, and header synonyms (compared case- and
-# punctuation-insensitively), most specific first.
-_SPECS = (
-    (
-        "user_id",
-        gettext_lazy("Platform user id"),
-        True,
-        "用户ID 用户编号 平台用户ID 会员ID 会员编号 医生ID userid uid memberid id",
-    ),
-    ("name", gettext_lazy("Name"), True, "姓名 医生姓名 名字 医生 name"),
-    (
-        "hospital",
-        gettext_lazy("Hospital"),
-        True,
-        "医院 医院名称 所在医院 执业机构 工作单位 单位 机构 机构名称 hospital institution hco",
-    ),
-    ("department", gettext_lazy("Department"), False, "科室 所在科室 department dept"),
-    ("title", gettext_lazy("Title"), False, "职称 技术职称 title"),
-    ("province", gettext_lazy("Province"), False, "省份 省 所在省 province"),
-    ("city", gettext_lazy("City"), False, "城市 市 所在城市 地市 city"),
-    (
-        "phone_hash",
-        gettext_lazy("Mobile phone (hash)"),
-        False,
-        "手机号(哈希) 手机号哈希 手机哈希 手机号hash phonehash mobilehash 手机号 手机 手机号码 "
-        "mobile phone",
-    ),
-    ("openid", gettext_lazy("WeChat openid"), False, "openid 微信openid"),
-    ("unionid", gettext_lazy("WeChat unionid"), False, "unionid 微信unionid"),
-)
-FIELDS = tuple(
-    ImportField(name, label, required, tuple(words.split()))
-    for name, label, required, words in _SPECS
-)
-FIELD_NAMES = {spec.name: spec for spec in FIELDS}
-
-
-# --- column mapping ----------------------------------------------------------------------------
-
-
-def _fold(header: str) -> str:
-    return _FOLD.sub("", unicodedata.normalize("NFKC", header).lower())
-
-
-def suggest_mapping(*, columns: list[str], saved: dict[str, str] | None = None) -> dict[str, str]:
-    """The platform's last mapping where its columns are in this file, else header synonyms."""
-    present = {f: c for f, c in (saved or {}).items() if f in FIELD_NAMES and c in columns}
-    if present:
-        return present
-    by_fold = {_fold(column): column for column in columns}
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for spec in FIELDS:
-        for synonym in (spec.name, *spec.synonyms):
-            column = by_fold.get(_fold(synonym))
-            if column is not None and column not in used:
-                mapping[spec.name] = column
-                used.add(column)
-                break
-    return mapping
-
-
-def check_mapping(*, mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
-    """The mapping without blanks; an error names the field whose column is missing."""
-    cleaned = {name: column for name, column in mapping.items() if column}
-    for name, column in cleaned.items():
-        if name not in FIELD_NAMES:
-            raise ApplicationError(
-                _('"%(field)s" is not a field of a platform list.') % {"field": name}, field=name
-            )
-        if column not in columns:
-            raise ApplicationError(
-                _('The file has no column "%(column)s" (mapped to %(field)s).')
-                % {"column": column, "field": FIELD_NAMES[name].label},
-                field=name,
-            )
-    values = list(cleaned.values())
-    doubled = sorted({c for c in values if values.count(c) > 1})
-    if doubled:
-        raise ApplicationError(
-            _('The column "%(column)s" is mapped to more than one field.') % {"column": doubled[0]},
-            field="mapping",
-        )
-    for spec in FIELDS:
-        if spec.required and spec.name not in cleaned:
-            raise ApplicationError(
-                _("The file has no column for the required field %(field)s.")
-                % {"field": spec.label},
-                field=spec.name,
-            )
-    return cleaned
-
-
-# --- rows ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    number: int
-    user_id: str
-    name: str
-    hospital: str
-    department: str
-    title: str
-    province: str
-    city: str
-    phone_hash: str
-    openid: str  # clear only in memory: stored as blind index and masked form
-    unionid: str
-    row_hash: str
-
-
-@dataclass
-class _Resolved:
-    hco_id: int | None
-    level: str
-    province: str
-    city: str
-
-
-@dataclass
-class _Outcome:
-    outcome: str
-    hcp_id: int | None
-    best: float | None
-    candidates: list[dict[str, Any]]
-
-
-@dataclass
-class _Run:
-    """What one import found, before anything is written."""
-
-    rows: list[_Row] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    rows_read: int = 0
-
-
-def _mask_id(value: str) -> str:
-    if len(value) <= 8:
-        return "*" * len(value)
-    return f"{value[:4]}****{value[-4:]}"
-
-
-def _phone_hash(raw: str) -> str:
-    """A platform's phone value → our blind index: kept if it is one, made if it is a number."""
-    text = raw.strip()
-    if not text:
-        return ""
-    lowered = text.lower()
-    if _BLIND_INDEX.match(lowered):
-        return lowered
-    if _HEX.match(lowered) and len(lowered) >= 32:
-        raise ApplicationError(
-            _(
-                "This is not the OmniHCP phone hash (40 hexadecimal characters); "
-                "ask the platform to hash the number with the key it was given."
-            ),
-            field="phone_hash",
-        )
-    digits = phone_digits(text)
-    if not digits:
-        raise ApplicationError(
-            _("Neither a phone hash nor a mobile phone number."), field="phone_hash"
-        )
-    # A clear number is turned into its blind index at once; the number itself is not kept.
-    return pi.blind_index(normalise_mobile(digits, field="phone_hash"))
-
-
-def _plain(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).split())
-
-
-def _row_hash(raw: dict[str, str]) -> str:
-    # Keyed, not a bare SHA-256: the row may hold a phone number or an openid.
-    return pi.blind_index(json.dumps(raw, sort_keys=True, ensure_ascii=False))
-
-
-class _Reader:
-    """Checks the rows of one file, collecting good rows and per-row reasons."""
-
-    def __init__(self, columns: list[str], mapping: dict[str, str]) -> None:
-        self.columns = columns
-        self.mapping = mapping
-        self.run = _Run()
-        self.seen: dict[str, int] = {}
-
-    def refuse(self, number: int, name: str, reason: str) -> None:
-        column = self.mapping.get(name, "")
-        self.run.rejected.append({"row": number, "field": name, "column": column, "reason": reason})
-
-    def add(self, number: int, values: list[str]) -> None:
-        if not any(value.strip() for value in values):
-            return  # a blank line is not a user
-        self.run.rows_read += 1
-        width = len(self.columns)
-        if len(values) < width or any(v.strip() for v in values[width:]):
-            self.refuse(
-                number,
-                "",
-                _("This row has %(found)s values; the header has %(width)s columns.")
-                % {"found": len(values), "width": width},
-            )
-            return
-        cells = dict(zip(self.columns, values, strict=False))
-        raw = {name: cells.get(column, "").strip() for name, column in self.mapping.items()}
-        errors = [
-            (spec.name, _("%(field)s is empty.") % {"field": spec.label})
-            for spec in FIELDS
-            if spec.required and not raw.get(spec.name)
-        ]
-        user_id = raw.get("user_id", "")
-        if len(user_id) > 128:
-            errors.append(("user_id", _("A user id has at most 128 characters.")))
-        elif user_id in self.seen:
-            errors.append(
-                (
-                    "user_id",
-                    _("The user id %(id)s is also in row %(row)s.")
-                    % {"id": user_id, "row": self.seen[user_id]},
-                )
-            )
-        name = _plain(raw.get("name", ""))
-        if len(name) > 40:
-            errors.append(("name", _("A name has at most 40 characters.")))
-        phone_hash = ""
-        try:
-            phone_hash = _phone_hash(raw.get("phone_hash", ""))
-        except ApplicationError as exc:
-            errors.append(("phone_hash", exc.message))
-        if errors:
-            for name_, reason in errors:
-                self.refuse(number, name_, reason)
-            return
-        self.seen[user_id] = number
-        self.run.rows.append(
-            _Row(
-                number=number,
-                user_id=user_id,
-                name=name,
-                hospital=_plain(raw["hospital"])[:120],
-                department=_plain(raw.get("department", ""))[:60],
-                title=_plain(raw.get("title", ""))[:40],
-                province=_plain(raw.get("province", "")),
-                city=_plain(raw.get("city", "")),
-                phone_hash=phone_hash,
-                openid=raw.get("openid", ""),
-                unionid=raw.get("unionid", ""),
-                row_hash=_row_hash(raw),
-            )
-        )
-
-
-# --- hospitals and matching ----------------------------------------------------------------
-
-
-class _Hospitals:
-    """Hospital texts → HCOs, each distinct text looked up once per import."""
-
-    def __init__(self) -> None:
-        rows = HCO.objects.filter(status=RecordStatus.ACTIVE).values_list(
-            "id", "name", "short_name", "province", "city", "level"
-        )
-        self.facts: dict[int, tuple[str, str, str]] = {}
-        hcos: list[HcoRow] = []
-        for pk, name, short, province, city, level in rows:
-            hcos.append(HcoRow(pk, name, short or "", province, city))
-            self.facts[pk] = (level, province, city)
-        self.index = HospitalIndex.from_rows(hcos)
-        self.found: dict[tuple[str, str, str], _Resolved] = {}
-
-    def resolve(self, row: _Row) -> _Resolved:
-        province, city = row.province, row.city
-        if province or city:
-            parsed = parse_address(clean_text(province) + clean_text(city))
-            province, city = parsed.province or province, parsed.city or city
-        key = (row.hospital, province, city)
-        if key not in self.found:
-            found = self.index.lookup(
-                row.hospital, city=city or None, province=province or None, limit=1
-            )
-            if found and found[0].score >= HOSPITAL_MIN_SCORE:
-                level, hco_province, hco_city = self.facts[found[0].hco_id]
-                self.found[key] = _Resolved(found[0].hco_id, level, hco_province, hco_city)
-            else:
-                if not city:
-                    parsed = parse_address(row.hospital)
-                    province, city = province or parsed.province, parsed.city
-                self.found[key] = _Resolved(None, "", province[:20], city[:30])
-        return self.found[key]
-
-
-Matcher = Callable[[HCPQuery], list[Suggestion]]
-
-
-def _match(row: _Row, place: _Resolved, matcher: Matcher) -> _Outcome:
-    query = HCPQuery(
-        name=row.name,
-        hospital="" if place.hco_id else row.hospital,
-        hco_id=place.hco_id,
-        province=place.province,
-        city=place.city,
-        department=row.department,
-        title=row.title,
-        mobile_hash=row.phone_hash,
-    )
-    suggestions = [s for s in matcher(query) if s.outcome in {AUTO, REVIEW}]
-    if not suggestions:
-        return _Outcome(PlatformOutcome.UNMATCHED, None, None, [])
-    best = suggestions[0]
-    # The comparisons are kept so that pages word the evidence in the reader's language.
-    kept = [
-        {
-            "hcp_id": s.hcp_id,
-            "probability": round(s.probability, 4),
-            "reasons": list(s.reasons),
-            "comparisons": s.explanation.get("comparisons", {}),
-        }
-        for s in suggestions[:CANDIDATES_KEPT]
-    ]
-    if best.outcome == AUTO:
-        return _Outcome(PlatformOutcome.AUTO, best.hcp_id, best.probability, kept)
-    return _Outcome(PlatformOutcome.REVIEW, None, best.probability, kept)
-
-
-def _default_matcher(query: HCPQuery) -> list[Suggestion]:
-    return match_hcp(query, limit=CANDIDATES_KEPT)
-
-
 # --- services ------------------------------------------------------------------------------
 
 
@@ -517,21 +187,21 @@ def platform_list_run(
     try:
         table = read_table(file_name=user_list.file_name, content=content)
         used = check_mapping(mapping=mapping, columns=table.columns)
-        reader = _Reader(table.columns, used)
+        reader = RowReader(table.columns, used)
         for number, values in table.rows:
             reader.add(number, values)
     except ApplicationError as exc:
         return _fail(actor, user_list, exc.message)
     run = reader.run
     existing = _stored(user_list.platform, [r.user_id for r in run.rows])
-    hospitals = _Hospitals()
-    match = matcher or _default_matcher
-    outcomes: dict[str, tuple[_Resolved, _Outcome]] = {}
+    hospitals = HospitalResolver()
+    match = matcher or default_matcher
+    outcomes: dict[str, tuple[Resolved, Outcome]] = {}
     for row in run.rows:
         known = existing.get(row.user_id)
         if known is None or known.row_hash != row.row_hash:
             place = hospitals.resolve(row)
-            outcomes[row.user_id] = (place, _match(row, place, match))
+            outcomes[row.user_id] = (place, match_row(row, place, match))
     with transaction.atomic(durable=True):
         # Lock order: the list row first, so a retried request finds it imported and stops;
         # then users and identities; the audit head last (governance).
@@ -622,12 +292,12 @@ _MATCH_FIELDS = (
 )
 
 
-def _fill(user: PlatformUser, row: _Row, place: _Resolved, found: _Outcome) -> None:
+def _fill(user: PlatformUser, row: PlatformRow, place: Resolved, found: Outcome) -> None:
     user.row_hash = row.row_hash
     user.openid_hash = pi.blind_index(row.openid)
-    user.openid_masked = _mask_id(row.openid)
+    user.openid_masked = mask_id(row.openid)
     user.unionid_hash = pi.blind_index(row.unionid)
-    user.unionid_masked = _mask_id(row.unionid)
+    user.unionid_masked = mask_id(row.unionid)
     user.phone_hash = row.phone_hash
     user.name, user.hospital = row.name, row.hospital
     user.department, user.title = row.department, row.title
@@ -645,9 +315,9 @@ def _fill(user: PlatformUser, row: _Row, place: _Resolved, found: _Outcome) -> N
 
 def _write_users(
     user_list: PlatformUserList,
-    rows: list[_Row],
+    rows: list[PlatformRow],
     existing: dict[str, PlatformUser],
-    outcomes: dict[str, tuple[_Resolved, _Outcome]],
+    outcomes: dict[str, tuple[Resolved, Outcome]],
 ) -> dict[str, int]:
     new: list[PlatformUser] = []
     changed: list[PlatformUser] = []

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from omnihcp.core.errors import ApplicationError
 from omnihcp.core.pages import page_of
-from omnihcp.masterdata import platform_report, platform_users
+from omnihcp.masterdata import platform_report, platform_rows, platform_users
 from omnihcp.masterdata.matching.online import reasons_from
 from omnihcp.masterdata.models_platform import PlatformOutcome, PlatformUserList
 from omnihcp.org.permissions import MASTERDATA_EDITORS, may_edit_masterdata, require_role
@@ -41,10 +41,10 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > platform_users.MAX_FILE_BYTES:
+        if upload.size > platform_rows.MAX_FILE_BYTES:
             raise forms.ValidationError(
                 _("The file is larger than %(size)s MB; split it and import the parts.")
-                % {"size": platform_users.MAX_FILE_BYTES // (1024 * 1024)}
+                % {"size": platform_rows.MAX_FILE_BYTES // (1024 * 1024)}
             )
         return upload
 
@@ -76,7 +76,7 @@ def platform_list(request: HttpRequest) -> HttpResponse:
 def _mapping_page(
     request: HttpRequest, user_list: PlatformUserList, chosen: dict[str, str], error: str
 ) -> HttpResponse:
-    rows = [{"field": spec, "column": chosen.get(spec.name, "")} for spec in platform_users.FIELDS]
+    rows = [{"field": spec, "column": chosen.get(spec.name, "")} for spec in platform_rows.FIELDS]
     context = {"user_list": user_list, "rows": rows, "columns": user_list.columns, "error": error}
     return render(
         request, "masterdata/platform_mapping.html", context, status=400 if error else 200
@@ -95,10 +95,10 @@ def platform_new(request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return _mapping_page(request, user_list, dict(user_list.mapping), "")
         chosen = {
-            spec.name: request.POST.get(f"map-{spec.name}", "") for spec in platform_users.FIELDS
+            spec.name: request.POST.get(f"map-{spec.name}", "") for spec in platform_rows.FIELDS
         }
         try:
-            used = platform_users.check_mapping(mapping=chosen, columns=user_list.columns)
+            used = platform_rows.check_mapping(mapping=chosen, columns=user_list.columns)
             user_list = platform_users.platform_list_run(
                 actor=request.user, user_list=user_list, mapping=used
             )
@@ -133,7 +133,7 @@ def platform_new(request: HttpRequest) -> HttpResponse:
 
 
 def _labels() -> dict[str, str]:
-    return {spec.name: str(spec.label) for spec in platform_users.FIELDS}
+    return {spec.name: str(spec.label) for spec in platform_rows.FIELDS}
 
 
 @login_required
