@@ -25,11 +25,12 @@ from omnihcp.core.errors import ApplicationError
 from omnihcp.core.pages import page_of, query_without_page
 from omnihcp.core.scope import DataScope
 from omnihcp.masterdata import dcr as dcr_services
-from omnihcp.masterdata import selectors
-from omnihcp.masterdata.dcr import DCRFilter, Kind, Proposal, Status
+from omnihcp.masterdata import selectors, selectors_dcr
+from omnihcp.masterdata.dcr import Kind, Proposal, Status
 from omnihcp.masterdata.hco_lookup import CONFIDENT
 from omnihcp.masterdata.matching.online import AUTO, REVIEW, SCORER, Suggestion
 from omnihcp.masterdata.models import HCP, DataChangeRequest, Gender, Title
+from omnihcp.masterdata.selectors_dcr import DCRFilter
 from omnihcp.org.permissions import (
     MASTERDATA_EDITORS,
     may_edit_masterdata,
@@ -84,7 +85,7 @@ def _int(value: str | None) -> int | None:
 
 def _shown(request: HttpRequest, matches: list[dict[str, Any]]) -> list[Shown]:
     ids = [int(m["hcp_id"]) for m in matches]
-    hcps = dcr_services.hcps_by_id(ids)
+    hcps = selectors_dcr.hcps_by_id(ids)
     scope = request_scope(request)
     visible = set(
         selectors.hcp_list(scope=scope, filters=None)
@@ -218,7 +219,7 @@ def dcr_suggest(request: HttpRequest) -> HttpResponse:
 @login_required
 def dcr_mine(request: HttpRequest) -> HttpResponse:
     """The rep's requests with the steward's decisions; new decisions are marked unread once."""
-    page = page_of(request, dcr_services.dcr_list_mine(actor=request.user))
+    page = page_of(request, selectors_dcr.dcr_list_mine(actor=request.user))
     rows = [(dcr, dcr.is_unread) for dcr in page.object_list]
     unread = [dcr.pk for dcr, is_unread in rows if is_unread]
     if unread:
@@ -243,10 +244,10 @@ def dcr_list(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "filters": filters,
-        "page": page_of(request, dcr_services.dcr_list(filters=filters)),
+        "page": page_of(request, selectors_dcr.dcr_list(filters=filters)),
         "statuses": Status.choices,
         "kinds": Kind.choices,
-        "provinces": dcr_services.dcr_provinces(),
+        "provinces": selectors_dcr.dcr_provinces(),
         "query": query_without_page(request),
     }
     return render(request, "masterdata/dcr_list.html", context)
@@ -328,7 +329,7 @@ def _hco_guess(dcr: DataChangeRequest) -> str:
 def dcr_detail(request: HttpRequest, dcr_id: int) -> HttpResponse:
     """A request side by side with the doctor on file; stewards approve or reject it here."""
     steward = may_edit_masterdata(request.user)
-    dcr = dcr_services.dcr_get(actor=request.user, dcr_id=dcr_id, all_requests=steward)
+    dcr = selectors_dcr.dcr_get(actor=request.user, dcr_id=dcr_id, all_requests=steward)
     errors: dict[str, str] = {}
     if request.method == "POST" and steward:
         decision = request.POST.get("decision", "")
