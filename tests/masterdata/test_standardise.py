@@ -215,3 +215,9 @@ def test_a_hospital_name_tells_its_city_unless_the_place_is_in_several(key, city
     assert hospital_city(key) == city
     assert hospital_city("朝阳区人民医院") == ""  # Beijing's and Changchun's
     assert hospital_city("协和医院") == ""
+
+
+def test_a_chains_branch_tells_its_city_in_brackets_and_a_university_keeps_its_place():
+    assert hospital_city("海王星辰兰州南关店", text="海王星辰（兰州南关店）") == "兰州"
+    assert hospital_city("中山大学第一医院") == ""  # 中山大学 is in Guangzhou, not 中山市
+    assert hospital_core("大参林深圳南关路店", city="深圳市") == "大参林南关路店"
