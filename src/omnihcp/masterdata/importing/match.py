@@ -3,11 +3,12 @@
 The rules, in order: the source's own id seen before (ExternalIdentity) → that record; an HCO
 by its USCC, else by the standardised hospital-name key within its city; an HCP by the blind
 index of the practising licence number, else by standardised name within the matched HCO.
-Exactly one candidate → matched, several → review by a data steward. A row the rules leave
-new or in review is then scored by the probabilistic model (``matching.online`` for HCPs,
-``matching.online_hco`` for HCOs, the trained Splink models): at or above the auto threshold
-it is that doctor or institution, in the review band the steward decides (with the
-probabilities and the evidence), below it is a new one.
+Exactly one candidate → matched (an HCO row's only if the HCO model, which also weighs
+address, type, level and USCC, gives the pair at least the review threshold), several → review
+by a data steward. A row the rules leave new or in review is then scored by the probabilistic
+model (``matching.online`` for HCPs, ``matching.online_hco`` for HCOs, the trained Splink
+models): at or above the auto threshold it is that doctor or institution, in the review band
+the steward decides (with the probabilities and the evidence), below it is a new one.
 """
 
 from __future__ import annotations
@@ -116,21 +117,28 @@ def _match_hco(values: dict[str, Any], index: HCOIndex) -> Match:
     if uscc and ids:
         # A different USCC on file means a different organisation of the same name.
         ids = set(HCO.objects.filter(pk__in=ids, uscc__isnull=True).values_list("id", flat=True))
-    query = HCOQuery(name=values["name"], city=values["city"], province=values["province"])
-    scored = match_hco(query, limit=5)
+    scored = match_hco(_hco_query(values), limit=5, also=ids)
     every = {s.hco_id: (s.probability, dict(s.explanation)) for s in scored}
-    suggestions = [
-        s
-        for s in scored
-        if s.outcome != online.NONE and (not uscc or s.hco_id in ids or not _has_uscc(s.hco_id))
-    ]
+    conflicting = _with_uscc({s.hco_id for s in scored}) if uscc else set()
+    suggestions = [s for s in scored if s.outcome != online.NONE and s.hco_id not in conflicting]
     scores = {s.hco_id: every[s.hco_id] for s in suggestions}
     if len(ids) == 1:
-        hco = HCO.objects.get(pk=ids.pop())
-        # The rule decided; the model's probability is kept with the decision all the same.
-        return Match(MATCHED, hco=hco, scores={k: v for k, v in every.items() if k == hco.pk})
+        # The standardised name (campus included) is the city's one HCO of that name: the rule
+        # decides, with the model's probability kept, unless the model finds the pair unlikely
+        # (another type, another address) — then the steward does.
+        pk = next(iter(ids))
+        probability = every.get(pk, (1.0, {}))[0]
+        if probability >= online.thresholds("hco").review:
+            return Match(
+                MATCHED, hco=HCO.objects.get(pk=pk), scores={pk: every[pk]} if pk in every else {}
+            )
+        return Match(REVIEW, candidates=(pk,), scores={pk: every[pk]})
     if ids:
-        return Match(REVIEW, candidates=tuple(sorted(ids)), scores=scores)
+        return Match(
+            REVIEW,
+            candidates=tuple(sorted(ids)),
+            scores={pk: every[pk] for pk in ids if pk in every},
+        )
     # No standardised name of the city fits: the model decides between a known HCO written
     # differently (auto), one for the steward (review band) and a new institution.
     if suggestions and suggestions[0].outcome == online.AUTO:
@@ -141,8 +149,21 @@ def _match_hco(values: dict[str, Any], index: HCOIndex) -> Match:
     return Match(NEW)
 
 
-def _has_uscc(hco_id: int) -> bool:
-    return HCO.objects.filter(pk=hco_id, uscc__isnull=False).exists()
+def _with_uscc(hco_ids: set[int]) -> set[int]:
+    return set(HCO.objects.filter(pk__in=hco_ids, uscc__isnull=False).values_list("id", flat=True))
+
+
+def _hco_query(values: dict[str, Any]) -> HCOQuery:
+    """The row as the online HCO matcher reads it."""
+    return HCOQuery(
+        name=values["name"],
+        city=values["city"],
+        province=values["province"],
+        address=values.get("address") or "",
+        level=values.get("level") or "",
+        hco_type=values.get("hco_type") or "",
+        uscc=values.get("uscc") or "",
+    )
 
 
 def _match_hcp(values: dict[str, Any], index: HCOIndex) -> Match:

@@ -431,6 +431,11 @@ def _phrases(comparison: str) -> tuple[str, str, str]:
         "title": (_("same title"), _("same title"), _("other title")),
         "exact_0": (_("same gender"), _("same gender"), _("other gender")),
         "gender": (_("same gender"), _("same gender"), _("other gender")),
+        # The HCO model's (``online_hco`` names its generic comparisons).
+        "address": (_("same address"), _("similar address"), _("other address")),
+        "uscc": (_("same USCC"), _("similar USCC"), _("other USCC")),
+        "level": (_("same hospital level"), _("same hospital level"), _("other hospital level")),
+        "hco_type": (_("same type"), _("same type"), _("other type")),
     }
     return phrases.get(comparison, (comparison, comparison, comparison))
 

@@ -10,8 +10,13 @@ becomes several columns so that script, spelling and order differences still mee
     name_init    "wz" / "js"                 initials, sorted, so word order does not matter
     family_key, given_key                    when known: mapped columns, or a Chinese name split
 
+An institution becomes ``org_name`` / ``org_key`` / ``org_campus`` and, for Chinese names,
+``org_core`` (the key without its places: what tells neighbours apart) and ``org_num`` (its
+numerals); a missing city is read off the institution's name where it names one.
+
 Values that cannot be read (a date of 31/02/1980, a phone without digits) become null, never an
-error: a null simply adds no evidence either way.
+error: a null simply adds no evidence either way. A whole file is prepared column by column,
+each distinct value once (``prepare_columns``); one record alike (``prepare_row``).
 """
 
 from __future__ import annotations
