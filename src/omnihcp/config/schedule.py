@@ -19,7 +19,15 @@ class Schedule:
 HOUR = 60 * 60
 DAY = 24 * HOUR
 
+MINUTE = 60
+
 SCHEDULE: tuple[Schedule, ...] = (
+    Schedule(
+        "omnihcp.tracking.tasks.roll_up_activity_task",
+        MINUTE,
+        "pages read activity rollups, never raw events; newly matched identities' events "
+        "join their HCP's timeline within a minute",
+    ),
     Schedule(
         "omnihcp.masterdata.tasks.take_quality_snapshot_task",
         DAY,

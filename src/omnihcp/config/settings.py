@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "omnihcp.governance",
     "omnihcp.org",
     "omnihcp.masterdata",
+    "omnihcp.tracking",
     "omnihcp.demo",
 ]
 
