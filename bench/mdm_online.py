@@ -181,7 +181,7 @@ def batch_decisions(batch: list[tuple[int | None, Any]], city: str) -> list[tupl
         frame = pd.DataFrame(rows, columns=columns, dtype=object)
         connection.register("incoming", frame)
         casts = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
-        connection.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM incoming")  # noqa: S608
+        connection.execute(f"CREATE TABLE {name} AS SELECT {casts} FROM incoming")
         connection.unregister("incoming")
     linker = Linker(
         ["left_records", "right_records"],

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 SNAPSHOT = "omnihcp.masterdata.tasks.take_quality_snapshot_task"
 EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
+ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,11 @@ class Entry:
     reason: str = "test"
 
 
-def test_the_schedule_lists_the_quality_snapshot_daily_and_the_expiry_hourly() -> None:
+def test_the_schedule_lists_snapshot_daily_expiry_hourly_rollup_each_minute() -> None:
     assert {(e.task_path, e.every_seconds) for e in SCHEDULE} == {
         (SNAPSHOT, 24 * 3600),
         (EXPIRY, 3600),
+        (ROLLUP, 60),
     }
     assert all(e.reason for e in SCHEDULE)
 
@@ -53,9 +55,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     again = enqueue_due(SCHEDULE)
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
-    assert sorted(first) == sorted([SNAPSHOT, EXPIRY])
+    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP])
     assert again == []
-    assert later == [EXPIRY]
+    assert sorted(later) == sorted([EXPIRY, ROLLUP])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

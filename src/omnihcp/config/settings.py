@@ -105,6 +105,10 @@ def database_config() -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("OMNIHCP_SQLITE_PATH", str(VAR_DIR / "omnihcp.sqlite3")),
+        # Kept open between requests: opening one runs the PRAGMAs below and reads the
+        # schema, which cost more than a whole tracking call (8 ms against 3 ms).
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so writers queue on the busy
             # timeout instead of failing with "database is locked" on upgrade.

@@ -17,11 +17,24 @@ from django.db.models import Q
 from django.utils import timezone
 
 from omnihcp.masterdata.selectors_identity import hcp_ids_by_external_id, hcp_ids_by_hash
+from omnihcp.tracking.bulk import insert_ignoring
 from omnihcp.tracking.messages import Message
 from omnihcp.tracking.models import EventType, TrackedIdentity
 
 USER = TrackedIdentity.Kind.USER
 ANONYMOUS = TrackedIdentity.Kind.ANONYMOUS
+_IDENTITY_COLUMNS = (
+    "stream",
+    "kind",
+    "value",
+    "hcp",
+    "user_id",
+    "phone_hash",
+    "openid_hash",
+    "unionid_hash",
+    "first_seen",
+    "resolved_at",
+)
 HASH_FIELDS = {"phone": "phone_hash", "openid": "openid_hash", "unionid": "unionid_hash"}
 
 
@@ -51,7 +64,7 @@ def resolve_batch(stream: str, messages: list[Message]) -> dict[tuple[str, str],
     """Each identity of the batch → its HCP id (None: pending); records what is new."""
     seen = _keys(messages)
     known = _known(stream, seen)
-    resolved: dict[tuple[str, str], int | None] = {key: row.hcp_id for key, row in known.items()}
+    resolved = dict(known)
     fresh = {key: entry for key, entry in seen.items() if key not in known}
     found = _from_master(stream, fresh)
     now = timezone.now()
@@ -63,33 +76,35 @@ def resolve_batch(stream: str, messages: list[Message]) -> dict[tuple[str, str],
         resolved[(kind, value)] = hcp_id
         hashes = entry.hashes or {}
         new_rows.append(
-            TrackedIdentity(
-                stream=stream,
-                kind=kind,
-                value=value,
-                hcp_id=hcp_id,
-                user_id=entry.user_id,
-                resolved_at=now if hcp_id else None,
-                **{HASH_FIELDS[k]: v for k, v in hashes.items()},
+            (
+                stream,
+                kind,
+                value,
+                hcp_id,
+                entry.user_id,
+                hashes.get("phone", ""),
+                hashes.get("openid", ""),
+                hashes.get("unionid", ""),
+                now,
+                now if hcp_id else None,
             )
         )
     # Two requests may see the same new identity at once: the first row wins.
-    TrackedIdentity.objects.bulk_create(new_rows, ignore_conflicts=True)
-    _remember_links(known, seen)
+    insert_ignoring(TrackedIdentity, _IDENTITY_COLUMNS, ("stream", "kind", "value"), new_rows)
+    _remember_links(stream, [key for key, hcp_id in known.items() if hcp_id is None], seen)
     return resolved
 
 
-def _known(
-    stream: str, seen: dict[tuple[str, str], Seen]
-) -> dict[tuple[str, str], TrackedIdentity]:
+def _known(stream: str, seen: dict[tuple[str, str], Seen]) -> dict[tuple[str, str], int | None]:
+    """Identities the stream sent before → their HCP id (None: still pending)."""
     if not seen:
         return {}
     users = [value for kind, value in seen if kind == USER]
     anonymous = [value for kind, value in seen if kind == ANONYMOUS]
     query = TrackedIdentity.objects.filter(
         Q(kind=USER, value__in=users) | Q(kind=ANONYMOUS, value__in=anonymous), stream=stream
-    ).only("id", "kind", "value", "hcp_id", "user_id", *HASH_FIELDS.values())
-    return {(row.kind, row.value): row for row in query}
+    ).values_list("kind", "value", "hcp_id")
+    return {(kind, value): hcp_id for kind, value, hcp_id in query}
 
 
 def _from_master(stream: str, fresh: dict[tuple[str, str], Seen]) -> dict[tuple[str, str], int]:
@@ -113,14 +128,21 @@ def _from_master(stream: str, fresh: dict[tuple[str, str], Seen]) -> dict[tuple[
 
 
 def _remember_links(
-    known: dict[tuple[str, str], TrackedIdentity], seen: dict[tuple[str, str], Seen]
+    stream: str, pending: list[tuple[str, str]], seen: dict[tuple[str, str], Seen]
 ) -> None:
     """New traits or a new anonymousId → userId link of a pending identity, for the job."""
+    news = [key for key in pending if seen[key].user_id or seen[key].hashes]
+    if not news:
+        return
+    rows = TrackedIdentity.objects.filter(
+        Q(kind=USER, value__in=[v for k, v in news if k == USER])
+        | Q(kind=ANONYMOUS, value__in=[v for k, v in news if k == ANONYMOUS]),
+        stream=stream,
+        hcp__isnull=True,
+    )
     changed = []
-    for key, row in known.items():
-        if row.hcp_id is not None:
-            continue
-        entry = seen[key]
+    for row in rows:
+        entry = seen[(row.kind, row.value)]
         before = (row.user_id, row.phone_hash, row.openid_hash, row.unionid_hash)
         if entry.user_id:
             row.user_id = entry.user_id

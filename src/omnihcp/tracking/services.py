@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError
 from omnihcp.governance.services import Actor, audit_append
+from omnihcp.tracking.bulk import insert_ignoring
 from omnihcp.tracking.identity import ANONYMOUS, USER, resolve_batch
 from omnihcp.tracking.messages import Message
 from omnihcp.tracking.models import Activity, EventType, TrackingSource
+from omnihcp.tracking.writelock import writer_turn
 
 WRITE_KEY_BYTES = 24
 
@@ -102,10 +104,27 @@ def activity_ingest(*, stream: str, messages: list[Message], received_at: dt.dat
     """Store the valid messages of one request (those already stored are left as they are)."""
     if not messages:
         return
-    with transaction.atomic(durable=True):
+    with writer_turn(), transaction.atomic(durable=True):
         resolved = resolve_batch(stream, messages)
         rows = [_row(stream, message, resolved, received_at) for message in messages]
-        Activity.objects.bulk_create(rows, ignore_conflicts=True)
+        insert_ignoring(Activity, _COLUMNS, ("stream", "message_id"), rows)
+
+
+_COLUMNS = (
+    "stream",
+    "message_id",
+    "type",
+    "event",
+    "hcp",
+    "user_id",
+    "anonymous_id",
+    "channel",
+    "content_ref",
+    "occurred_at",
+    "received_at",
+    "properties",
+    "context",
+)
 
 
 def _row(
@@ -113,26 +132,26 @@ def _row(
     message: Message,
     resolved: dict[tuple[str, str], int | None],
     received_at: dt.datetime,
-) -> Activity:
+) -> tuple[Any, ...]:
     hcp_id = None
     if message.user_id:
         hcp_id = resolved.get((USER, message.user_id))
     if hcp_id is None and message.anonymous_id:
         hcp_id = resolved.get((ANONYMOUS, message.anonymous_id))
-    return Activity(
-        stream=stream,
-        message_id=message.message_id,
-        type=message.type,
-        event=message.event,
-        hcp_id=hcp_id,
-        user_id=message.user_id,
-        anonymous_id=message.anonymous_id,
-        channel=message.channel,
-        content_ref=message.content_ref,
-        occurred_at=message.occurred_at,
-        received_at=received_at,
-        properties=message.properties,
-        context=message.context,
+    return (
+        stream,
+        message.message_id,
+        message.type,
+        message.event,
+        hcp_id,
+        message.user_id,
+        message.anonymous_id,
+        message.channel,
+        message.content_ref,
+        message.occurred_at,
+        received_at,
+        message.properties,
+        message.context,
     )
 
 
