@@ -78,6 +78,12 @@ assert doctor is not None, "no doctor with a phone in rep_hangzhou's scope"
 hangzhou_ids = hcp_list(scope=hangzhou).values("id")
 elsewhere = hcp_list(scope=beijing).exclude(id__in=hangzhou_ids).first()
 assert elsewhere is not None, "no doctor only rep_beijing covers"
+# The tracking journey's platform user, already matched to the doctor by master data.
+from omnihcp.masterdata.models import ExternalIdentity
+for screen in ("phone", "desktop"):
+    ExternalIdentity.objects.get_or_create(
+        source=f"journey-{{screen}}", external_id="u-journey", hcp=doctor
+    )
 print("{FACTS_MARKER}" + json.dumps({{
     "hcp": {{
         "id": doctor.pk,

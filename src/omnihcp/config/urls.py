@@ -8,6 +8,7 @@ from omnihcp.config.api import api
 urlpatterns = [
     path("", include("omnihcp.org.urls")),
     path("md/", include("omnihcp.masterdata.urls")),
+    path("tracking/", include("omnihcp.tracking.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -83,3 +83,15 @@ def _survivors(found: dict[str, int]) -> dict[str, int]:
         return found
     survivors = hcp_survivor_ids(set(found.values()))
     return {key: survivors[hcp_id] for key, hcp_id in found.items()}
+
+
+def hcp_with_merged_ids(hcp_id: int) -> list[int]:
+    """The HCP and every HCP merged into it (at any depth): whose history it now carries."""
+    ids = [hcp_id]
+    frontier = [hcp_id]
+    for _hop in range(MAX_HOPS):
+        frontier = list(HCP.objects.filter(merged_into__in=frontier).values_list("id", flat=True))
+        if not frontier:
+            break
+        ids.extend(frontier)
+    return ids

@@ -111,6 +111,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "hcps",
         "hcos",
         "platforms",
+        "tracking",
         "insights",
     ),
     Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
@@ -140,6 +141,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "quality",
         "sources",
         "stewardship",
+        "tracking",
         "insights",
         "admin",
     ),
@@ -173,6 +175,13 @@ def _item(key: str) -> NavItem:
             _("File imports"),
             reverse("masterdata:import-list"),
             _("Import HCP and HCO files (CSV or Excel) and read each file's report."),
+        )
+    if key == "tracking":
+        return NavItem(
+            key,
+            _("Tracking sources"),
+            reverse("tracking:source-list"),
+            _("Platforms and apps that send events; their write keys and what they sent."),
         )
     if key == "review":
         return NavItem(

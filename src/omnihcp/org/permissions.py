@@ -19,6 +19,8 @@ from omnihcp.org.types import Role
 
 MASTERDATA_EDITORS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 ORG_EDITORS = frozenset({Role.ADMIN})
+# Tracking sources hold write keys: the integrator (admin) and marketing, who connect platforms.
+TRACKING_EDITORS = frozenset({Role.ADMIN, Role.MARKETING})
 
 
 def request_scope(request: HttpRequest) -> DataScope:

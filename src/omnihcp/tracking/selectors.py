@@ -1,0 +1,141 @@
+"""Reads of tracking for pages and other modules: sources with their recent counts, a source's
+latest events, and an HCP's timeline and activity summary (from the rollups)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omnihcp.core.errors import NotFoundError
+from omnihcp.tracking.models import (
+    Activity,
+    HcpDailyActivity,
+    StreamDailyActivity,
+    TrackedIdentity,
+    TrackingSource,
+)
+
+TIMELINE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class SourceOverview:
+    source: TrackingSource
+    events_7d: int
+    resolved_7d: int
+    pending_identities: int
+
+    @property
+    def resolved_share(self) -> float | None:
+        return self.resolved_7d / self.events_7d if self.events_7d else None
+
+
+def source_list() -> list[SourceOverview]:
+    since = timezone.localdate() - dt.timedelta(days=6)
+    sums = {
+        row["stream"]: row
+        for row in StreamDailyActivity.objects.filter(day__gte=since)
+        .values("stream")
+        .annotate(events=Sum("count"), resolved=Sum("resolved"))
+    }
+    pending = dict(
+        TrackedIdentity.objects.filter(hcp__isnull=True)
+        .values("stream")
+        .annotate(n=Count("id"))
+        .values_list("stream", "n")
+    )
+    return [
+        SourceOverview(
+            source=source,
+            events_7d=int(sums.get(source.code, {}).get("events") or 0),
+            resolved_7d=int(sums.get(source.code, {}).get("resolved") or 0),
+            pending_identities=pending.get(source.code, 0),
+        )
+        for source in TrackingSource.objects.all()
+    ]
+
+
+def source_get(*, source_id: int) -> TrackingSource:
+    source = TrackingSource.objects.filter(pk=source_id).first()
+    if source is None:
+        raise NotFoundError(_("No such tracking source."))
+    return source
+
+
+def source_recent_events(*, source: TrackingSource, limit: int = 50) -> list[Activity]:
+    return list(Activity.objects.filter(stream=source.code).order_by("-id")[:limit])
+
+
+def source_daily(*, source: TrackingSource, days: int = 14) -> list[StreamDailyActivity]:
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    return list(
+        StreamDailyActivity.objects.filter(stream=source.code, day__gte=since).order_by("-day")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    event: str = ""
+    channel: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+    before_id: int | None = None  # keyset paging: rows older than this one
+
+
+def hcp_timeline(*, hcp_ids: list[int], filters: TimelineFilter) -> list[Activity]:
+    """One page of the HCP's events, newest first (``hcp_ids``: the HCP and those merged
+    into it, so a merged doctor's history stays on the survivor's timeline)."""
+    rows: QuerySet[Activity] = Activity.objects.filter(hcp_id__in=hcp_ids)
+    if filters.event:
+        rows = rows.filter(event=filters.event)
+    if filters.channel:
+        rows = rows.filter(channel=filters.channel)
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        rows = rows.filter(
+            occurred_at__gte=dt.datetime.combine(filters.since, dt.time.min, tzinfo=zone)
+        )
+    if filters.until:
+        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        rows = rows.filter(occurred_at__lt=end)
+    if filters.before_id:
+        anchor = Activity.objects.filter(pk=filters.before_id).values("occurred_at").first()
+        if anchor is not None:
+            rows = rows.filter(occurred_at__lte=anchor["occurred_at"]).exclude(
+                occurred_at=anchor["occurred_at"], id__gte=filters.before_id
+            )
+    return list(rows.order_by("-occurred_at", "-id")[: TIMELINE_PAGE + 1])
+
+
+@dataclass(frozen=True)
+class ActivitySummary:
+    event: str
+    count: int
+    seconds: float
+    last_at: dt.datetime
+
+
+def hcp_activity_summary(*, hcp_ids: list[int], days: int = 90) -> list[ActivitySummary]:
+    """What the HCP did in the last ``days`` days, per event, from the rollups."""
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    rows = (
+        HcpDailyActivity.objects.filter(hcp_id__in=hcp_ids, day__gte=since)
+        .values("event")
+        .annotate(count=Sum("count"), seconds=Sum("seconds"), last_at=Max("last_at"))
+        .order_by("-count", "event")
+    )
+    return [
+        ActivitySummary(row["event"], row["count"], row["seconds"], row["last_at"]) for row in rows
+    ]
+
+
+def hcp_timeline_choices(*, hcp_ids: list[int]) -> tuple[list[str], list[str]]:
+    """The events and channels the HCP's rollups hold, for the filter menus."""
+    rows = HcpDailyActivity.objects.filter(hcp_id__in=hcp_ids)
+    events = sorted(set(rows.values_list("event", flat=True)))
+    channels = sorted({c for c in rows.values_list("channel", flat=True) if c})
+    return events, channels
