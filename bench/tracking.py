@@ -427,6 +427,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="ingest,latency,kill")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--out", default="tracking.json", help="file name under bench/results")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
     results = {}
@@ -463,7 +464,7 @@ def main() -> None:
         )
     )
     write_json(
-        RESULTS / "tracking.json",
+        RESULTS / args.out,
         {
             "machine": machine_info(),
             "source": source_info(),

@@ -142,6 +142,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "institution list": "/md/hcos/",
         "institution page": f"/md/hcos/{site.doctor.hco_id}/",
         "activity timeline": f"/tracking/hcps/{site.doctor.id}/timeline/",
+        "content library": "/engagement/content/",
     }
     misfits = {}
     for name, path in pages.items():

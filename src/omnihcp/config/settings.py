@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "omnihcp.org",
     "omnihcp.masterdata",
     "omnihcp.tracking",
+    "omnihcp.engagement",
     "omnihcp.demo",
 ]
 
@@ -166,8 +167,8 @@ LOGGING = {
 
 # Match probabilities at or above "auto" merge or link without a steward; from "review" up to
 # "auto" go to the steward's queue; below "review" a record is new. Per entity type, each
-# overridable by an environment variable such as OMNIHCP_MATCH_HCP_AUTO=0.97. An HCO is
-# compared by its name and city only, so a misspelt name scores low: its review band is wide.
+# overridable by an environment variable such as OMNIHCP_MATCH_HCP_AUTO=0.97. A misspelt
+# HCO name without its address or USCC scores low: the HCO review band is wide.
 MDM_MATCH_THRESHOLDS = {
     entity: {
         level: float(os.environ.get(f"OMNIHCP_MATCH_{entity.upper()}_{level.upper()}", default))

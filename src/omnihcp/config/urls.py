@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("omnihcp.org.urls")),
     path("md/", include("omnihcp.masterdata.urls")),
     path("tracking/", include("omnihcp.tracking.urls")),
+    path("engagement/", include("omnihcp.engagement.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

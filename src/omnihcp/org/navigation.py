@@ -97,14 +97,15 @@ class NavItem:
 
 # Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
 MENUS: dict[Role, tuple[str, ...]] = {
-    Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "engagement", "profiles"),
-    Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "engagement", "profiles"),
+    Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "content", "profiles"),
+    Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
     Role.DISTRICT_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.AREA_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.REGIONAL_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
     Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
     Role.MARKETING: (
         "home",
+        "content",
         "engagement",
         "profiles",
         "meetings",
@@ -114,7 +115,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "tracking",
         "insights",
     ),
-    Role.MEDICAL: ("home", "engagement", "meetings", "profiles", "hcps", "hcos"),
+    Role.MEDICAL: ("home", "content", "meetings", "profiles", "hcps", "hcos"),
     Role.DATA_STEWARD: (
         "home",
         "hcps",
@@ -128,7 +129,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "stewardship",
         "admin",
     ),
-    Role.COMPLIANCE: ("home", "compliance", "meetings", "hcps", "hcos"),
+    Role.COMPLIANCE: ("home", "content", "compliance", "meetings", "hcps", "hcos"),
     Role.FINANCE: ("home", "meetings", "sales", "compliance", "hcos"),
     Role.ADMIN: (
         "home",
@@ -175,6 +176,13 @@ def _item(key: str) -> NavItem:
             _("File imports"),
             reverse("masterdata:import-list"),
             _("Import HCP and HCO files (CSV or Excel) and read each file's report."),
+        )
+    if key == "content":
+        return NavItem(
+            key,
+            _("Content library"),
+            reverse("engagement:content-list"),
+            _("Articles, literature, cases, videos and slides, with their MLR approval."),
         )
     if key == "tracking":
         return NavItem(

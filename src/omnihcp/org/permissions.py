@@ -19,6 +19,10 @@ from omnihcp.org.types import Role
 
 MASTERDATA_EDITORS = frozenset({Role.ADMIN, Role.DATA_STEWARD})
 ORG_EDITORS = frozenset({Role.ADMIN})
+# Content: marketing and medical write it; MLR review is medical and compliance (never the
+# author of the version: the services enforce four eyes).
+CONTENT_AUTHORS = frozenset({Role.ADMIN, Role.MARKETING, Role.MEDICAL})
+MLR_REVIEWERS = frozenset({Role.ADMIN, Role.MEDICAL, Role.COMPLIANCE})
 # Tracking sources hold write keys: the integrator (admin) and marketing, who connect platforms.
 TRACKING_EDITORS = frozenset({Role.ADMIN, Role.MARKETING})
 
