@@ -143,6 +143,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "institution page": f"/md/hcos/{site.doctor.hco_id}/",
         "activity timeline": f"/tracking/hcps/{site.doctor.id}/timeline/",
         "content library": "/engagement/content/",
+        "consent": f"/engagement/hcps/{site.doctor.id}/consent/",
     }
     misfits = {}
     for name, path in pages.items():

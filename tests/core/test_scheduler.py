@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 SNAPSHOT = "omnihcp.masterdata.tasks.take_quality_snapshot_task"
 EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
 ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
+CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,12 @@ class Entry:
     reason: str = "test"
 
 
-def test_the_schedule_lists_snapshot_daily_expiry_hourly_rollup_each_minute() -> None:
+def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
     assert {(e.task_path, e.every_seconds) for e in SCHEDULE} == {
         (SNAPSHOT, 24 * 3600),
         (EXPIRY, 3600),
         (ROLLUP, 60),
+        (CONTENT, 3600),
     }
     assert all(e.reason for e in SCHEDULE)
 
@@ -55,9 +57,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     again = enqueue_due(SCHEDULE)
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
-    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP])
+    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT])
     assert again == []
-    assert sorted(later) == sorted([EXPIRY, ROLLUP])
+    assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

@@ -29,6 +29,11 @@ SCHEDULE: tuple[Schedule, ...] = (
         "join their HCP's timeline within a minute",
     ),
     Schedule(
+        "omnihcp.engagement.tasks.expire_content_task",
+        HOUR,
+        "content past its approval's validity must stop being sendable the day it ends",
+    ),
+    Schedule(
         "omnihcp.masterdata.tasks.take_quality_snapshot_task",
         DAY,
         "the data-quality page shows a trend of daily snapshots",

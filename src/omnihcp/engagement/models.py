@@ -123,3 +123,6 @@ class ContentReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item.code} {self.action}"
+
+
+from omnihcp.engagement.models_consent import *  # noqa: E402, F403

@@ -23,6 +23,10 @@ ORG_EDITORS = frozenset({Role.ADMIN})
 # author of the version: the services enforce four eyes).
 CONTENT_AUTHORS = frozenset({Role.ADMIN, Role.MARKETING, Role.MEDICAL})
 MLR_REVIEWERS = frozenset({Role.ADMIN, Role.MEDICAL, Role.COMPLIANCE})
+# Who records what a doctor said about consent: the people who talk to doctors.
+CONSENT_RECORDERS = frozenset(
+    {Role.ADMIN, Role.REP, Role.VIRTUAL_REP, Role.DISTRICT_MANAGER, Role.AREA_MANAGER}
+)
 # Tracking sources hold write keys: the integrator (admin) and marketing, who connect platforms.
 TRACKING_EDITORS = frozenset({Role.ADMIN, Role.MARKETING})
 
