@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "web":
-        from gunicorn.app.wsgiapp import run  # type: ignore[import-untyped]
+        from gunicorn.app.wsgiapp import run
 
         sys.argv = ["gunicorn", "omnihcp.config.wsgi", *args[1:]]
         run()
