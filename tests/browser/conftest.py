@@ -84,6 +84,24 @@ for screen in ("phone", "desktop"):
     ExternalIdentity.objects.get_or_create(
         source=f"journey-{{screen}}", external_id="u-journey", hcp=doctor
     )
+# An approved article the delivery journey shares.
+import datetime as dt
+from django.utils import timezone
+from omnihcp.engagement import services as content
+from omnihcp.org.models import Product
+product = Product.objects.order_by("code").first()
+article = content.content_create(
+    actor=User.objects.get(username="marketing"),
+    draft=content.ContentDraft(
+        title="旅程测试：高血压长期管理", kind="article", therapy_area_id=product.therapy_area_id,
+        body=chr(10).join(["血压控制目标与随访。"] * 80),
+    ),
+)
+content.content_submit(actor=User.objects.get(username="marketing"), item=article)
+content.content_approve(
+    actor=User.objects.get(username="medical"), item=article, approval_number="MLR-J-1",
+    valid_from=timezone.localdate(), valid_until=timezone.localdate() + dt.timedelta(days=30),
+)
 print("{FACTS_MARKER}" + json.dumps({{
     "hcp": {{
         "id": doctor.pk,

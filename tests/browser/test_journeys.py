@@ -144,6 +144,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "activity timeline": f"/tracking/hcps/{site.doctor.id}/timeline/",
         "content library": "/engagement/content/",
         "consent": f"/engagement/hcps/{site.doctor.id}/consent/",
+        "share content": f"/engagement/hcps/{site.doctor.id}/share/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -10,6 +10,7 @@ urlpatterns = [
     path("md/", include("omnihcp.masterdata.urls")),
     path("tracking/", include("omnihcp.tracking.urls")),
     path("engagement/", include("omnihcp.engagement.urls")),
+    path("c/", include("omnihcp.engagement.urls_public")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -126,3 +126,4 @@ class ContentReview(models.Model):
 
 
 from omnihcp.engagement.models_consent import *  # noqa: E402, F403
+from omnihcp.engagement.models_delivery import *  # noqa: E402, F403

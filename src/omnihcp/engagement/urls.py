@@ -1,9 +1,10 @@
 from django.urls import path
 
-from omnihcp.engagement import views, views_consent
+from omnihcp.engagement import views, views_consent, views_share
 
 app_name = "engagement"
 urlpatterns = [
+    path("hcps/<int:hcp_id>/share/", views_share.hcp_share, name="hcp-share"),
     path("hcps/<int:hcp_id>/consent/", views_consent.hcp_consent, name="hcp-consent"),
     path("content/", views.content_list, name="content-list"),
     path("content/new/", views.content_new, name="content-new"),

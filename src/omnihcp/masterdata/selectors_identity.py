@@ -95,3 +95,14 @@ def hcp_with_merged_ids(hcp_id: int) -> list[int]:
             break
         ids.extend(frontier)
     return ids
+
+
+def hcp_external_id(*, hcp_id: int, source: str) -> str:
+    """The id ``source`` knows the HCP by (e.g. their WeCom external_userid), or ""."""
+    return (
+        ExternalIdentity.objects.filter(source=source, hcp_id=hcp_id)
+        .order_by("-created_at")
+        .values_list("external_id", flat=True)
+        .first()
+        or ""
+    )

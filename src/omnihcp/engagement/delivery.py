@@ -1,0 +1,217 @@
+"""Sharing approved content with an HCP, and what the HCP's page records.
+
+``delivery_share`` refuses what may not be sent — content that is not approved and valid
+today, a channel the HCP has not consented to for marketing, an HCP without an address on that
+channel — then sends through the channel adapter and puts "Content Sent" on the timeline. The
+public page (``views_public``) opens the delivery from its signed token; ``delivery_record``
+writes what the HCP did there (open, read with dwell time and scroll depth, video progress,
+forward) as activities, each once (its message id), and only with consent to profiling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from omnihcp.core import pi
+from omnihcp.core.errors import ApplicationError, NotFoundError
+from omnihcp.engagement.channels import OutboundMessage, channel_for
+from omnihcp.engagement.consent import consent_allows
+from omnihcp.engagement.models import ContentItem
+from omnihcp.engagement.models_consent import ConsentPurpose
+from omnihcp.engagement.models_delivery import Delivery
+from omnihcp.engagement.selectors import content_is_sendable
+from omnihcp.governance.services import Actor, audit_append
+from omnihcp.masterdata.models import HCP
+from omnihcp.masterdata.selectors_identity import hcp_external_id
+from omnihcp.tracking.services import activity_record
+
+LINK_DAYS = 30
+SALT = "omnihcp.engagement.delivery"
+# Which consent channel covers a delivery channel.
+CONSENT_CHANNEL = {"wecom_external": "wecom", "sms": "sms", "email": "email", "link": "wecom"}
+SHARE_CHANNELS = ("wecom_external", "sms", "link")
+EVENTS = {
+    "open": "Content Opened",
+    "read": "Content Read",
+    "video": "Video Watched",
+    "forward": "Content Forwarded",
+}
+
+
+class LinkExpiredError(ApplicationError):
+    status = 410
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(message, code="expired", errors=[])
+
+
+def delivery_token(delivery: Delivery) -> str:
+    return signing.dumps(delivery.pk, salt=SALT, compress=True)
+
+
+def delivery_from_token(token: str) -> Delivery:
+    """The delivery a link names; a forged or altered token is not found, an old one expired."""
+    try:
+        pk = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=LINK_DAYS))
+    except signing.SignatureExpired:
+        raise LinkExpiredError(_("This link has expired.")) from None
+    except signing.BadSignature:
+        raise NotFoundError(_("No such link.")) from None
+    delivery = Delivery.objects.select_related("item", "version", "hcp").filter(pk=pk).first()
+    if delivery is None:
+        raise NotFoundError(_("No such link."))
+    if delivery.expires_at < timezone.now():
+        raise LinkExpiredError(_("This link has expired."))
+    return delivery
+
+
+def _address(hcp: HCP, channel: str) -> str:
+    if channel == "sms":
+        # Read to send, never shown: the number goes only to the SMS gateway.
+        mobile = pi.decrypt(hcp.mobile_encrypted)
+        if not mobile:
+            raise ApplicationError(_("This doctor has no mobile number on file."), field="channel")
+        return mobile
+    if channel == "wecom_external":
+        external = hcp_external_id(hcp_id=hcp.pk, source="wecom")
+        if not external:
+            raise ApplicationError(
+                _("This doctor is not your WeCom contact yet: share the link in a chat."),
+                field="channel",
+            )
+        return external
+    return ""
+
+
+def delivery_share(
+    *,
+    actor: Actor,
+    hcp: HCP,
+    item: ContentItem,
+    channel: str,
+    base_url: str,
+    sender_wecom_id: str = "",
+    idempotency_key: str = "",
+) -> Delivery:
+    """Send ``item`` to ``hcp`` by ``channel`` (``link``: make the link for the rep to paste)."""
+    if channel not in SHARE_CHANNELS:
+        raise ApplicationError(_("Choose a channel."), field="channel")
+    if idempotency_key:
+        done = Delivery.objects.filter(idempotency_key=idempotency_key).first()
+        if done is not None:
+            return done
+    if not content_is_sendable(item=item):
+        raise ApplicationError(
+            _("Only approved content within its validity may be sent."), field="item"
+        )
+    if not consent_allows(
+        hcp_id=hcp.pk, purpose=ConsentPurpose.MARKETING, channel=CONSENT_CHANNEL[channel]
+    ):
+        raise ApplicationError(
+            _("The doctor has not agreed to marketing messages on this channel."),
+            field="channel",
+            code="no_consent",
+        )
+    address = _address(hcp, channel)
+    version = item.approved_version
+    if version is None:  # a sendable item always has one
+        raise ApplicationError(_("Only approved content within its validity may be sent."))
+    try:
+        with transaction.atomic(durable=True):
+            delivery = Delivery.objects.create(
+                item=item,
+                version=version,
+                hcp=hcp,
+                channel=channel,
+                sender_id=actor.pk,
+                idempotency_key=idempotency_key or None,
+                expires_at=timezone.now() + dt.timedelta(days=LINK_DAYS),
+            )
+            audit_append(
+                actor=actor,
+                action="delivery.share",
+                object_type="engagement.delivery",
+                object_id=delivery.pk,
+                after={"item": item.pk, "hcp": hcp.pk, "channel": channel},
+            )
+    except IntegrityError:  # the same key, sent at the same moment by a retry
+        return Delivery.objects.get(idempotency_key=idempotency_key)
+    url = delivery_url(delivery, base_url)
+    if channel == "link":
+        delivery.sent_ok = True
+    else:
+        result = channel_for(channel).send(
+            OutboundMessage(
+                channel=channel,
+                to=address,
+                title=version.title,
+                text=version.summary or version.title,
+                url=url,
+                sender=sender_wecom_id,
+            )
+        )
+        delivery.sent_ok, delivery.provider_id = result.ok, result.provider_id
+        delivery.error = f"{result.error_code} {result.error_text}".strip()[:300]
+    delivery.save(update_fields=["sent_ok", "provider_id", "error"])
+    if delivery.sent_ok:
+        activity_record(
+            module="engagement",
+            events=[
+                {
+                    "message_id": f"delivery-{delivery.pk}-sent",
+                    "hcp_id": hcp.pk,
+                    "event": "Content Sent",
+                    "channel": channel,
+                    "content_ref": item.code,
+                    "properties": {"title": version.title, "sender": actor.get_username()},
+                }
+            ],
+        )
+    return delivery
+
+
+def delivery_url(delivery: Delivery, base_url: str) -> str:
+    return base_url.rstrip("/") + reverse(
+        "engagement-public:content", args=[delivery_token(delivery)]
+    )
+
+
+def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[str, Any]) -> bool:
+    """One thing the HCP did on the page; False when not recorded (no profiling consent)."""
+    if kind not in EVENTS:
+        raise ApplicationError(_("Unknown event."), field="type")
+    if kind == "open" and delivery.opened_at is None:
+        Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+    consent_channel = CONSENT_CHANNEL.get(delivery.channel, "web")
+    if not consent_allows(
+        hcp_id=delivery.hcp_id, purpose=ConsentPurpose.PROFILING, channel=consent_channel
+    ):
+        return False
+    properties: dict[str, Any] = {"delivery": delivery.pk}
+    for name, high in (("dwell_seconds", 86_400), ("scroll_depth", 1), ("video_seconds", 86_400)):
+        value = data.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= high:
+            properties[name] = round(float(value), 2)
+    activity_record(
+        module="engagement",
+        events=[
+            {
+                "message_id": f"delivery-{delivery.pk}-{kind}-{view_id[:40]}",
+                "hcp_id": delivery.hcp_id,
+                "event": EVENTS[kind],
+                "channel": delivery.channel,
+                "content_ref": delivery.item.code,
+                "properties": properties,
+            }
+        ],
+    )
+    return True

@@ -1,0 +1,127 @@
+"""The HCP's side: the mobile content page a delivery link opens, the privacy notice shown
+before the first read, the reading beacon, and the withdrawal link.
+
+No login: the signed token in the link is the key. A forged token is 404, an expired link or
+withdrawn content a polite page (410). The notice records the HCP's answer as consent with
+evidence (notice version, the delivery, the browser); reading is recorded only with consent to
+profiling. The beacon is exempt from CSRF: it carries no cookie-borne authority, only the token.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from omnihcp.core.errors import ApplicationError
+from omnihcp.engagement import consent, delivery
+from omnihcp.engagement.models_consent import ConsentPurpose, ConsentSource
+from omnihcp.engagement.selectors import content_is_sendable
+
+MAX_BEACON = 4096
+
+
+def _open(request: HttpRequest, token: str) -> tuple[Any, HttpResponse | None]:
+    try:
+        found = delivery.delivery_from_token(token)
+    except ApplicationError as exc:
+        page = render(
+            request, "engagement/public_gone.html", {"reason": exc.code}, status=exc.status
+        )
+        return None, page
+    if not content_is_sendable(item=found.item):
+        page = render(request, "engagement/public_gone.html", {"reason": "withdrawn"}, status=410)
+        return None, page
+    return found, None
+
+
+def _consent_channel(found: Any) -> str:
+    return delivery.CONSENT_CHANNEL.get(found.channel, "web")
+
+
+@require_http_methods(["GET"])
+def public_content(request: HttpRequest, token: str) -> HttpResponse:
+    found, gone = _open(request, token)
+    if gone is not None:
+        return gone
+    answered = consent.consent_current(hcp_id=found.hcp_id)
+    if (ConsentPurpose.PROFILING, _consent_channel(found)) not in answered:
+        context = {"token": token, "notice": consent.NOTICE_VERSION, "title": found.version.title}
+        return render(request, "engagement/public_notice.html", context)
+    view_id = uuid.uuid4().hex
+    delivery.delivery_record(delivery=found, kind="open", view_id=view_id, data={})
+    context = {"delivery": found, "version": found.version, "token": token, "view_id": view_id}
+    return render(request, "engagement/public_content.html", context)
+
+
+@require_POST
+def public_consent(request: HttpRequest, token: str) -> HttpResponse:
+    found, gone = _open(request, token)
+    if gone is not None:
+        return gone
+    agreed = request.POST.get("answer") == "yes"
+    channel = _consent_channel(found)
+    consent.consent_record(
+        hcp_id=found.hcp_id,
+        answers=[
+            (ConsentPurpose.MARKETING, channel, agreed),
+            (ConsentPurpose.PROFILING, channel, agreed),
+        ],
+        source=ConsentSource.HCP_PAGE,
+        evidence={
+            "delivery": found.pk,
+            "user_agent": request.headers.get("User-Agent", "")[:300],
+        },
+    )
+    return redirect("engagement-public:content", token=token)
+
+
+@csrf_exempt
+@require_POST
+def public_event(request: HttpRequest, token: str) -> HttpResponse:
+    found, gone = _open(request, token)
+    if gone is not None:
+        return HttpResponse(status=gone.status_code)
+    if len(request.body) > MAX_BEACON:
+        return HttpResponse(status=413)
+    try:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise ValueError
+        recorded = delivery.delivery_record(
+            delivery=found,
+            kind=str(data.get("type", "")),
+            view_id=str(data.get("view_id", ""))[:40] or uuid.uuid4().hex,
+            data=data,
+        )
+    except (ValueError, ApplicationError):
+        return HttpResponse(status=400)
+    return HttpResponse(status=204 if recorded else 202)
+
+
+@require_http_methods(["GET", "POST"])
+def public_withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        found = delivery.delivery_from_token(token)
+    except ApplicationError as exc:
+        return render(
+            request, "engagement/public_gone.html", {"reason": exc.code}, status=exc.status
+        )
+    done = False
+    if request.method == "POST":
+        consent.consent_withdraw(
+            hcp_id=found.hcp_id,
+            channel=_consent_channel(found),
+            source=ConsentSource.WITHDRAWAL_LINK,
+            evidence={
+                "delivery": found.pk,
+                "user_agent": request.headers.get("User-Agent", "")[:300],
+            },
+        )
+        done = True
+    return render(request, "engagement/public_withdraw.html", {"token": token, "done": done})

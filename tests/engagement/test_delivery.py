@@ -1,0 +1,178 @@
+"""A rep shares approved content; the doctor opens the link, answers the notice, reads; the
+reading lands on the doctor's timeline; a withdrawal link and a withdrawn item behave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from omnihcp.core import pi
+from omnihcp.engagement import services
+from omnihcp.engagement.consent import consent_allows, consent_record
+from omnihcp.engagement.models_delivery import Delivery
+from omnihcp.org.models import Product
+from omnihcp.tracking.models import Activity
+from tests.engagement.fake_servers import FakeServer, SmsHandler
+
+
+@pytest.fixture
+def item(cast_user: Any) -> Any:
+    product = Product.objects.order_by("code").first()
+    assert product is not None
+    draft = services.ContentDraft(
+        title="高血压长期管理",
+        kind="article",
+        therapy_area_id=product.therapy_area_id,
+        summary="新指南要点",
+        body="第一段。\n第二段 <script>x</script>",
+    )
+    made = services.content_create(actor=cast_user("marketing"), draft=draft)
+    services.content_submit(actor=cast_user("marketing"), item=made)
+    services.content_approve(
+        actor=cast_user("medical"),
+        item=made,
+        approval_number="MLR-2026-11",
+        valid_from=timezone.localdate(),
+        valid_until=timezone.localdate() + dt.timedelta(days=90),
+    )
+    return made
+
+
+def _consent(hcp: Any, channel: str = "wecom") -> None:
+    consent_record(
+        hcp_id=hcp.pk,
+        answers=[("marketing", channel, True)],
+        source="rep",
+        evidence={"note": "当面同意"},
+    )
+
+
+def _share(client: Client, hcp: Any, item: Any, channel: str = "link", key: str = "k1") -> Any:
+    return client.post(
+        f"/engagement/hcps/{hcp.pk}/share/", {"item": item.pk, "channel": channel, "key": key}
+    )
+
+
+def _link(response: Any) -> str:
+    found = re.search(r'value="(http://testserver/c/[^"]+)" data-link', response.content.decode())
+    assert found, response.content.decode()[:2000]
+    return found.group(1).replace("http://testserver", "")
+
+
+def test_sharing_needs_the_doctors_consent(client_as, hangzhou_hcp, item):
+    response = _share(client_as("rep_hangzhou"), hangzhou_hcp, item)
+
+    assert response.status_code == 400
+    assert 'data-error="channel"' in response.content.decode()
+    assert not Delivery.objects.exists()
+
+
+def test_a_retried_share_sends_once(client_as, hangzhou_hcp, item):
+    _consent(hangzhou_hcp)
+    rep = client_as("rep_hangzhou")
+
+    first, again = _share(rep, hangzhou_hcp, item), _share(rep, hangzhou_hcp, item)
+
+    assert _link(first) == _link(again)
+    assert Delivery.objects.count() == 1
+    assert Activity.objects.filter(event="Content Sent", hcp=hangzhou_hcp).count() == 1
+
+
+def test_doctor_answers_the_notice_then_reads_and_the_reading_is_on_the_timeline(
+    client_as, hangzhou_hcp, item
+):
+    _consent(hangzhou_hcp)
+    link = _link(_share(client_as("rep_hangzhou"), hangzhou_hcp, item))
+    doctor = Client(
+        HTTP_USER_AGENT="Mozilla/5.0 MicroMessenger/8.0", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    notice = doctor.get(link)
+    assert "data-notice" in notice.content.decode()
+    doctor.post(f"{link}consent/", {"answer": "yes"})
+    page = doctor.get(link)
+    html = page.content.decode()
+    view = re.search(r'data-view="([0-9a-f]+)"', html).group(1)
+    beacon = doctor.post(
+        f"{link}events/",
+        json.dumps({"type": "read", "view_id": view, "dwell_seconds": 95.5, "scroll_depth": 0.9}),
+        content_type="application/json",
+    )
+
+    assert "高血压长期管理" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert beacon.status_code == 204
+    read = Activity.objects.get(event="Content Read", hcp=hangzhou_hcp)
+    assert (read.properties["dwell_seconds"], read.properties["scroll_depth"]) == (95.5, 0.9)
+    assert read.content_ref == item.code
+    assert Activity.objects.filter(event="Content Opened", hcp=hangzhou_hcp).count() == 1
+    assert Delivery.objects.get().opened_at is not None
+    assert consent_allows(hcp_id=hangzhou_hcp.pk, purpose="profiling", channel="wecom")
+
+
+def test_reading_is_not_recorded_without_consent_to_profiling(client_as, hangzhou_hcp, item):
+    _consent(hangzhou_hcp)
+    link = _link(_share(client_as("rep_hangzhou"), hangzhou_hcp, item))
+    doctor = Client()
+    doctor.post(f"{link}consent/", {"answer": "no"})
+
+    page = doctor.get(link)
+    beacon = doctor.post(f"{link}events/", json.dumps({"type": "read"}), "application/json")
+
+    assert page.status_code == 200
+    assert beacon.status_code == 202
+    assert not Activity.objects.filter(event__in=["Content Read", "Content Opened"]).exists()
+
+
+def test_withdrawn_content_shows_a_polite_page(client_as, cast_user, hangzhou_hcp, item):
+    _consent(hangzhou_hcp)
+    link = _link(_share(client_as("rep_hangzhou"), hangzhou_hcp, item))
+
+    services.content_withdraw(actor=cast_user("compliance"), item=item, comment="说明书更新")
+    response = Client().get(link)
+
+    assert response.status_code == 410
+    assert 'data-gone="withdrawn"' in response.content.decode()
+    assert "高血压长期管理" not in response.content.decode()
+
+
+def test_an_altered_link_is_not_found(client_as, hangzhou_hcp, item):
+    _consent(hangzhou_hcp)
+    link = _link(_share(client_as("rep_hangzhou"), hangzhou_hcp, item))
+
+    response = Client().get(link[:-3] + "abc/")
+
+    assert response.status_code == 404
+
+
+def test_the_withdrawal_link_stops_further_sends(client_as, hangzhou_hcp, item):
+    _consent(hangzhou_hcp)
+    rep = client_as("rep_hangzhou")
+    link = _link(_share(rep, hangzhou_hcp, item))
+
+    Client().post(f"{link}withdraw/")
+
+    assert not consent_allows(hcp_id=hangzhou_hcp.pk, purpose="marketing", channel="wecom")
+    assert _share(rep, hangzhou_hcp, item, key="k2").status_code == 400
+
+
+def test_an_sms_share_goes_through_the_gateway(client_as, hangzhou_hcp, item, monkeypatch):
+    hangzhou_hcp.mobile_encrypted = pi.encrypt("13912345678")
+    hangzhou_hcp.save(update_fields=["mobile_encrypted"])
+    _consent(hangzhou_hcp, channel="sms")
+    with FakeServer(SmsHandler) as gateway:
+        monkeypatch.setenv("OMNIHCP_SMS_URL", f"{gateway.url}/send")
+        monkeypatch.setenv("OMNIHCP_SMS_KEY", "sms-key")
+
+        response = _share(client_as("rep_hangzhou"), hangzhou_hcp, item, channel="sms")
+
+    assert 'data-sent="yes"' in response.content.decode()
+    ((_path, body),) = gateway.state.requests
+    assert body["mobile"] == "13912345678"
+    assert "新指南要点 http://testserver/c/" in body["content"]
