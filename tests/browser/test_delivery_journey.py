@@ -43,6 +43,12 @@ def test_a_shared_article_is_read_and_the_reading_reaches_the_timeline(
     doctor.wait_for_timeout(1200)
     doctor.goto("about:blank")  # leaving the page sends the reading beacon
 
-    rep.goto(site.at(f"/tracking/hcps/{site.doctor.id}/timeline/?event=Content+Read"))
+    # The beacon travels on its own after the page is gone: look again until it has arrived.
+    timeline = site.at(f"/tracking/hcps/{site.doctor.id}/timeline/?event=Content+Read")
+    for _attempt in range(20):
+        rep.goto(timeline)
+        if rep.locator("[data-timeline] [data-event-name]").count():
+            break
+        rep.wait_for_timeout(500)
     expect(rep.locator("[data-timeline] [data-event-name]").first).to_have_text("Content Read")
     expect(rep.locator("[data-timeline] [data-properties]").first).to_contain_text("dwell_seconds")

@@ -3,66 +3,28 @@ reading lands on the doctor's timeline; a withdrawal link and a withdrawn item b
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from omnihcp.core import pi
 from omnihcp.engagement import services
-from omnihcp.engagement.consent import consent_allows, consent_record
+from omnihcp.engagement.consent import consent_allows
 from omnihcp.engagement.models_delivery import Delivery
-from omnihcp.org.models import Product
 from omnihcp.tracking.models import Activity
 from tests.engagement.fake_servers import FakeServer, SmsHandler
+from tests.engagement.support import approved_content, consent, link_of, share
 
 
 @pytest.fixture
 def item(cast_user: Any) -> Any:
-    product = Product.objects.order_by("code").first()
-    assert product is not None
-    draft = services.ContentDraft(
-        title="高血压长期管理",
-        kind="article",
-        therapy_area_id=product.therapy_area_id,
-        summary="新指南要点",
-        body="第一段。\n第二段 <script>x</script>",
-    )
-    made = services.content_create(actor=cast_user("marketing"), draft=draft)
-    services.content_submit(actor=cast_user("marketing"), item=made)
-    services.content_approve(
-        actor=cast_user("medical"),
-        item=made,
-        approval_number="MLR-2026-11",
-        valid_from=timezone.localdate(),
-        valid_until=timezone.localdate() + dt.timedelta(days=90),
-    )
-    return made
+    return approved_content(cast_user("marketing"), cast_user("medical"))
 
 
-def _consent(hcp: Any, channel: str = "wecom") -> None:
-    consent_record(
-        hcp_id=hcp.pk,
-        answers=[("marketing", channel, True)],
-        source="rep",
-        evidence={"note": "当面同意"},
-    )
-
-
-def _share(client: Client, hcp: Any, item: Any, channel: str = "link", key: str = "k1") -> Any:
-    return client.post(
-        f"/engagement/hcps/{hcp.pk}/share/", {"item": item.pk, "channel": channel, "key": key}
-    )
-
-
-def _link(response: Any) -> str:
-    found = re.search(r'value="(http://testserver/c/[^"]+)" data-link', response.content.decode())
-    assert found, response.content.decode()[:2000]
-    return found.group(1).replace("http://testserver", "")
+_consent, _share, _link = consent, share, link_of
 
 
 def test_sharing_needs_the_doctors_consent(client_as, hangzhou_hcp, item):

@@ -60,7 +60,7 @@ def test_rep_home_shows_their_territory(client_as: Callable[..., Client], scope_
 
 
 def test_placeholder_module_says_it_is_not_built_yet(client_as: Callable[..., Client]) -> None:
-    response = client_as("marketing").get(reverse("org:module", args=["engagement"]))
+    response = client_as("marketing").get(reverse("org:module", args=["meetings"]))
     assert response.status_code == 200
     assert "This module is not built yet." in response.content.decode()
     assert client_as("marketing").get(reverse("org:module", args=["nope"])).status_code == 404

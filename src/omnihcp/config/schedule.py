@@ -29,6 +29,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "join their HCP's timeline within a minute",
     ),
     Schedule(
+        "omnihcp.engagement.tasks.send_campaigns_task",
+        MINUTE,
+        "a scheduled campaign goes out within a minute of its time, in batches, and resumes "
+        "after quiet hours",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.expire_content_task",
         HOUR,
         "content past its approval's validity must stop being sendable the day it ends",

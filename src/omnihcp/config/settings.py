@@ -158,6 +158,10 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # the blind index used to find them. Derived from SECRET_KEY unless given explicitly.
 OMNIHCP_PI_KEY = os.environ.get("OMNIHCP_PI_KEY", "")
 
+# The address doctors' links start with when a background job sends them (a rep's share uses
+# the address the rep's browser reached).
+OMNIHCP_BASE_URL = os.environ.get("OMNIHCP_BASE_URL", "http://127.0.0.1:8000/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -30,6 +30,7 @@ from omnihcp.engagement.selectors import content_is_sendable
 from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata.models import HCP
 from omnihcp.masterdata.selectors_identity import hcp_external_id
+from omnihcp.tracking.selectors import activity_recorded
 from omnihcp.tracking.services import activity_record
 
 LINK_DAYS = 30
@@ -43,6 +44,15 @@ EVENTS = {
     "video": "Video Watched",
     "forward": "Content Forwarded",
 }
+
+
+METRICS = (
+    ("dwell_seconds", 86_400),
+    ("scroll_depth", 1),
+    ("video_seconds", 86_400),
+    ("video_percent", 1),
+)
+READ_THROUGH = 0.9  # scrolled to the last tenth, or watched 90%
 
 
 class LinkExpiredError(ApplicationError):
@@ -196,16 +206,20 @@ def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[s
         hcp_id=delivery.hcp_id, purpose=ConsentPurpose.PROFILING, channel=consent_channel
     ):
         return False
+    message_id = f"delivery-{delivery.pk}-{kind}-{view_id[:40]}"
+    if activity_recorded(stream="engagement", message_id=message_id):
+        return True  # a retried beacon
     properties: dict[str, Any] = {"delivery": delivery.pk}
-    for name, high in (("dwell_seconds", 86_400), ("scroll_depth", 1), ("video_seconds", 86_400)):
+    for name, high in METRICS:
         value = data.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= high:
             properties[name] = round(float(value), 2)
+    _measure(delivery, kind, properties)
     activity_record(
         module="engagement",
         events=[
             {
-                "message_id": f"delivery-{delivery.pk}-{kind}-{view_id[:40]}",
+                "message_id": message_id,
                 "hcp_id": delivery.hcp_id,
                 "event": EVENTS[kind],
                 "channel": delivery.channel,
@@ -215,3 +229,26 @@ def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[s
         ],
     )
     return True
+
+
+def _measure(delivery: Delivery, kind: str, properties: dict[str, Any]) -> None:
+    """Keep the deepest reading of all the delivery's views on its row (for reports)."""
+    with transaction.atomic():
+        row = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if kind == "forward":
+            row.forwards += 1
+        row.dwell_seconds = max(row.dwell_seconds, properties.get("dwell_seconds", 0))
+        row.scroll_depth = max(row.scroll_depth, properties.get("scroll_depth", 0))
+        row.video_percent = max(row.video_percent, properties.get("video_percent", 0))
+        row.read_through = row.read_through or (
+            row.scroll_depth >= READ_THROUGH or row.video_percent >= READ_THROUGH
+        )
+        row.save(
+            update_fields=[
+                "forwards",
+                "dwell_seconds",
+                "scroll_depth",
+                "video_percent",
+                "read_through",
+            ]
+        )

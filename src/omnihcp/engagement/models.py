@@ -125,5 +125,7 @@ class ContentReview(models.Model):
         return f"{self.item.code} {self.action}"
 
 
+from omnihcp.engagement.models_campaign import *  # noqa: E402, F403
 from omnihcp.engagement.models_consent import *  # noqa: E402, F403
 from omnihcp.engagement.models_delivery import *  # noqa: E402, F403
+from omnihcp.engagement.models_questionnaire import *  # noqa: E402, F403

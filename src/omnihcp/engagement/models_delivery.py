@@ -34,10 +34,19 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
+    # What the HCP's page reported, the deepest of all views (the content performance page).
+    dwell_seconds = models.FloatField(default=0)
+    scroll_depth = models.FloatField(default=0)
+    read_through = models.BooleanField(default=False)  # scrolled to the end, or watched 90%
+    video_percent = models.FloatField(default=0)
+    forwards = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["hcp", "-created_at"], name="delivery_hcp_idx")]
+        indexes = [
+            models.Index(fields=["hcp", "-created_at"], name="delivery_hcp_idx"),
+            models.Index(fields=["item", "created_at"], name="delivery_item_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.item_id}→{self.hcp_id} ({self.channel})"

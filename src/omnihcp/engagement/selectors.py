@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import NotFoundError
 from omnihcp.engagement.models import ContentItem, ContentReview, ContentStatus, ContentVersion
+from omnihcp.engagement.models_campaign import Campaign, CampaignRecipient, RecipientOutcome
+from omnihcp.engagement.models_questionnaire import AnswerTag, Question, Response
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,81 @@ def content_is_sendable(*, item: ContentItem, on: dt.date | None = None) -> bool
         and item.valid_until
         and item.valid_from <= day <= item.valid_until
     )
+
+
+def content_questions(*, version: ContentVersion | None) -> list[Question]:
+    return list(version.questions.all()) if version is not None else []
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    question: str
+    answer: str
+    correct: bool | None
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    response: Response
+    answers: list[AnsweredQuestion]
+
+
+def response_view(*, response: Response) -> ResponseView:
+    """A response with each answer as text, in question order."""
+    rows = response.answers.select_related("question").order_by("question__position")
+    return ResponseView(
+        response=response,
+        answers=[
+            AnsweredQuestion(
+                question=a.question.text,
+                answer=a.display(a.question),
+                correct=a.correct,
+                explanation=a.question.explanation,
+            )
+            for a in rows
+        ],
+    )
+
+
+def hcp_responses(*, hcp_id: int, limit: int = 10) -> list[ResponseView]:
+    """The HCP's latest quiz and survey answers, newest first (what their rep sees)."""
+    responses = Response.objects.filter(hcp_id=hcp_id).select_related("item", "sender")[:limit]
+    return [response_view(response=r) for r in responses]
+
+
+def hcp_answer_tags(*, hcp_id: int) -> list[AnswerTag]:
+    """The latest value of each tag the HCP's survey answers set."""
+    latest: dict[str, AnswerTag] = {}
+    for tag in AnswerTag.objects.filter(hcp_id=hcp_id).select_related("response__item")[:500]:
+        latest.setdefault(tag.name, tag)
+    return sorted(latest.values(), key=lambda t: t.name)
+
+
+def delivery_response(*, delivery_id: int) -> Response | None:
+    return Response.objects.filter(delivery_id=delivery_id).first()
+
+
+def campaign_list(*, status: str = "", item_id: int | None = None) -> QuerySet[Campaign]:
+    rows = Campaign.objects.select_related("item", "created_by").annotate(
+        recipient_count=Count("recipients")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if item_id:
+        rows = rows.filter(item_id=item_id)
+    return rows
+
+
+def campaign_get(*, campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_related("item", "created_by").filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFoundError(_("No such campaign."))
+    return campaign
+
+
+def campaign_recipients(*, campaign: Campaign, outcome: str = "") -> QuerySet[CampaignRecipient]:
+    rows = campaign.recipients.select_related("hcp", "hcp__primary_hco", "delivery")
+    if outcome in RecipientOutcome.values:
+        rows = rows.filter(outcome=outcome)
+    return rows.order_by("id")

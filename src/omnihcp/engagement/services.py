@@ -116,23 +116,43 @@ def content_create(*, actor: Actor, draft: ContentDraft) -> ContentItem:
     return item
 
 
+def draft_version(*, item: ContentItem, actor: Actor) -> ContentVersion:
+    """The version an author may change: the latest if it is a draft, else a new draft copied
+    from it (text and questions). Call inside a transaction holding the item's row lock."""
+    # Every item is created with version 1, so there is always a latest version.
+    latest = item.versions.order_by("-number")[0]
+    if latest.status == ContentStatus.IN_REVIEW:
+        raise ApplicationError(
+            _("Version %(n)s is in review: wait for the decision before editing.")
+            % {"n": latest.number},
+            field="title",
+            code="in_review",
+        )
+    if latest.status == ContentStatus.DRAFT:
+        return latest
+    new = ContentVersion.objects.create(
+        item=item,
+        number=latest.number + 1,
+        title=latest.title,
+        summary=latest.summary,
+        body=latest.body,
+        url=latest.url,
+        created_by_id=actor.pk,
+    )
+    for question in latest.questions.all():
+        question.pk = None
+        question.version = new
+        question.save()
+    return new
+
+
 def content_edit(*, actor: Actor, item: ContentItem, draft: ContentDraft) -> ContentVersion:
     """Change the draft (a new draft version if the latest was approved, expired or withdrawn);
     a version in review cannot change until it is approved or sent back."""
     therapy_area, products = _clean(draft)
     with transaction.atomic(durable=True):
         item = ContentItem.objects.select_for_update().get(pk=item.pk)
-        # Every item is created with version 1, so there is always a latest version.
-        latest = item.versions.order_by("-number")[0]
-        if latest.status == ContentStatus.IN_REVIEW:
-            raise ApplicationError(
-                _("Version %(n)s is in review: wait for the decision before editing.")
-                % {"n": latest.number},
-                field="title",
-                code="in_review",
-            )
-        if latest.status != ContentStatus.DRAFT:
-            latest = ContentVersion(item=item, number=latest.number + 1, created_by_id=actor.pk)
+        latest = draft_version(item=item, actor=actor)
         latest.title = draft.title.strip()
         latest.summary = draft.summary.strip()
         latest.body = draft.body
@@ -183,6 +203,17 @@ def content_submit(*, actor: Actor, item: ContentItem) -> ContentVersion:
     with transaction.atomic(durable=True):
         item = ContentItem.objects.select_for_update().get(pk=item.pk)
         version = _pending(item, ContentStatus.DRAFT)
+        if item.kind in (ContentKind.QUIZ, ContentKind.SURVEY):
+            questions = list(version.questions.all())
+            if not questions:
+                raise ApplicationError(
+                    _("Add the questions before submitting."), code="no_questions"
+                )
+            if item.kind == ContentKind.QUIZ and not any(q.scored for q in questions):
+                raise ApplicationError(
+                    _("A quiz needs at least one question with a correct answer."),
+                    code="no_questions",
+                )
         version.status = ContentStatus.IN_REVIEW
         version.save(update_fields=["status"])
         if item.approved_version_id is None:

@@ -15,13 +15,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from omnihcp.core.errors import ApplicationError
-from omnihcp.engagement import consent, delivery
+from omnihcp.engagement import consent, delivery, questionnaire, selectors
+from omnihcp.engagement.models import ContentKind
 from omnihcp.engagement.models_consent import ConsentPurpose, ConsentSource
-from omnihcp.engagement.selectors import content_is_sendable
 
 MAX_BEACON = 4096
 
@@ -34,7 +35,7 @@ def _open(request: HttpRequest, token: str) -> tuple[Any, HttpResponse | None]:
             request, "engagement/public_gone.html", {"reason": exc.code}, status=exc.status
         )
         return None, page
-    if not content_is_sendable(item=found.item):
+    if not selectors.content_is_sendable(item=found.item):
         page = render(request, "engagement/public_gone.html", {"reason": "withdrawn"}, status=410)
         return None, page
     return found, None
@@ -55,8 +56,46 @@ def public_content(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "engagement/public_notice.html", context)
     view_id = uuid.uuid4().hex
     delivery.delivery_record(delivery=found, kind="open", view_id=view_id, data={})
-    context = {"delivery": found, "version": found.version, "token": token, "view_id": view_id}
-    return render(request, "engagement/public_content.html", context)
+    return _content_page(request, found, token, view_id)
+
+
+def _content_page(
+    request: HttpRequest,
+    found: Any,
+    token: str,
+    view_id: str,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    answered = selectors.delivery_response(delivery_id=found.pk)
+    context = {
+        "delivery": found,
+        "version": found.version,
+        "token": token,
+        "view_id": view_id,
+        "video": found.item.kind == ContentKind.VIDEO and found.version.url,
+        "questions": selectors.content_questions(version=found.version),
+        "quiz": found.item.kind == ContentKind.QUIZ,
+        "result": selectors.response_view(response=answered) if answered else None,
+        "errors": errors or {},
+        "values": request.POST if errors else {},
+    }
+    return render(request, "engagement/public_content.html", context, status=status)
+
+
+@require_POST
+def public_answers(request: HttpRequest, token: str) -> HttpResponse:
+    found, gone = _open(request, token)
+    if gone is not None:
+        return gone
+    values = {key: request.POST.getlist(key) for key in request.POST if key.startswith("q")}
+    try:
+        questionnaire.response_submit(delivery=found, values=values)
+    except ApplicationError as exc:
+        view_id = request.POST.get("view_id", "")[:40] or uuid.uuid4().hex
+        errors = {exc.field or "form": exc.message}
+        return _content_page(request, found, token, view_id, errors, status=400)
+    return redirect(reverse("engagement-public:content", args=[token]) + "#result")
 
 
 @require_POST

@@ -363,3 +363,15 @@ def merge_event_get(*, event_id: int) -> MergeEvent:
 
 def hcp_lineage(*, hcp: HCP) -> QuerySet[FieldLineage]:
     return FieldLineage.objects.filter(hcp=hcp).order_by("field", "-chosen_at", "-id")
+
+
+def hcps_by_code(*, scope: DataScope, codes: list[str]) -> dict[str, HCP]:
+    """Code → HCP for the codes the scope may see (a merged doctor's code gives the survivor)."""
+    found: dict[str, HCP] = {}
+    for start in range(0, len(codes), 500):
+        for hcp in _hcp_base(scope).filter(code__in=codes[start : start + 500]):
+            code, hops = hcp.code, 0
+            while hcp.merged_into_id is not None and hops < 10:
+                hcp, hops = HCP.objects.get(pk=hcp.merged_into_id), hops + 1
+            found[code] = hcp
+    return found

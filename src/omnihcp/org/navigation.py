@@ -37,12 +37,6 @@ MODULES: dict[str, Module] = {
             3,
         ),
         Module(
-            "engagement",
-            _("Engagement & content"),
-            _("Approved content, tracked delivery, quizzes, surveys and consent."),
-            4,
-        ),
-        Module(
             "profiles",
             _("Profiles & recommendations"),
             _("HCP 360, tags, tiers, adoption stages, segments and next best actions."),
@@ -106,7 +100,8 @@ MENUS: dict[Role, tuple[str, ...]] = {
     Role.MARKETING: (
         "home",
         "content",
-        "engagement",
+        "campaigns",
+        "performance",
         "profiles",
         "meetings",
         "hcps",
@@ -115,7 +110,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "tracking",
         "insights",
     ),
-    Role.MEDICAL: ("home", "content", "meetings", "profiles", "hcps", "hcos"),
+    Role.MEDICAL: ("home", "content", "performance", "meetings", "profiles", "hcps", "hcos"),
     Role.DATA_STEWARD: (
         "home",
         "hcps",
@@ -183,6 +178,23 @@ def _item(key: str) -> NavItem:
             _("Content library"),
             reverse("engagement:content-list"),
             _("Articles, literature, cases, videos and slides, with their MLR approval."),
+        )
+    if key == "campaigns":
+        return NavItem(
+            key,
+            _("Campaigns"),
+            reverse("engagement:campaign-list"),
+            _("Send approved content to a list of doctors on a schedule, and see who read it."),
+        )
+    if key == "performance":
+        return NavItem(
+            key,
+            _("Content performance"),
+            reverse("engagement:performance"),
+            _(
+                "Sends, opens, read-through, dwell time and quiz results by content, channel, "
+                "region and rep."
+            ),
         )
     if key == "tracking":
         return NavItem(

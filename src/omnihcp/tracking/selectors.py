@@ -139,3 +139,8 @@ def hcp_timeline_choices(*, hcp_ids: list[int]) -> tuple[list[str], list[str]]:
     events = sorted(set(rows.values_list("event", flat=True)))
     channels = sorted({c for c in rows.values_list("channel", flat=True) if c})
     return events, channels
+
+
+def activity_recorded(*, stream: str, message_id: str) -> bool:
+    """Whether a module's event with this message id is already on the timeline."""
+    return Activity.objects.filter(stream=stream, message_id=message_id).exists()
