@@ -102,6 +102,33 @@ content.content_approve(
     actor=User.objects.get(username="medical"), item=article, approval_number="MLR-J-1",
     valid_from=timezone.localdate(), valid_until=timezone.localdate() + dt.timedelta(days=30),
 )
+# An approved quiz (the builder's page) and a campaign of the article (its report page).
+from omnihcp.engagement import questionnaire, campaigns
+from omnihcp.core.scope import DataScope
+quiz = content.content_create(
+    actor=User.objects.get(username="marketing"),
+    draft=content.ContentDraft(
+        title="旅程测试：降压测验", kind="quiz", therapy_area_id=product.therapy_area_id,
+        body="两道题。",
+    ),
+)
+for text, options in (("降压目标？", ["<140/90", "* <130/80"]), ("首选？", ["* ACEI", "地高辛"])):
+    questionnaire.question_add(
+        actor=User.objects.get(username="marketing"), item=quiz,
+        draft=questionnaire.QuestionDraft(kind="single", text=text, options=chr(10).join(options)),
+    )
+content.content_submit(actor=User.objects.get(username="marketing"), item=quiz)
+content.content_approve(
+    actor=User.objects.get(username="medical"), item=quiz, approval_number="MLR-J-2",
+    valid_from=timezone.localdate(), valid_until=timezone.localdate() + dt.timedelta(days=30),
+)
+campaign = campaigns.campaign_create(
+    actor=User.objects.get(username="marketing"), scope=DataScope.system(),
+    draft=campaigns.CampaignDraft(
+        name="旅程测试活动", item_id=article.pk, channel="sms",
+        scheduled_at=timezone.now() + dt.timedelta(days=20), codes=doctor.code,
+    ),
+)
 print("{FACTS_MARKER}" + json.dumps({{
     "hcp": {{
         "id": doctor.pk,
@@ -111,6 +138,8 @@ print("{FACTS_MARKER}" + json.dumps({{
         "hco_id": doctor.primary_hco_id,
     }},
     "beijing_only_hcp_id": elsewhere.pk,
+    "quiz_id": quiz.pk,
+    "campaign_id": campaign.pk,
 }}, ensure_ascii=False))
 """
 
@@ -220,6 +249,8 @@ def site(server_env: tuple[dict[str, str], Path]) -> Iterator[Site]:
             url=f"http://127.0.0.1:{port}",
             doctor=Doctor(**facts["hcp"]),
             beijing_only_hcp_id=facts["beijing_only_hcp_id"],
+            quiz_id=facts["quiz_id"],
+            campaign_id=facts["campaign_id"],
         )
     finally:
         server.terminate()

@@ -31,6 +31,8 @@ class Site:
     url: str
     doctor: Doctor  # in rep_hangzhou's scope, with a mobile phone
     beijing_only_hcp_id: int  # covered by rep_beijing, not by rep_hangzhou
+    quiz_id: int  # an approved quiz with two questions
+    campaign_id: int  # a campaign of the seeded article to the doctor, scheduled next year
 
     def at(self, path: str) -> str:
         return self.url + path

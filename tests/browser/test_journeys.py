@@ -145,6 +145,13 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "content library": "/engagement/content/",
         "consent": f"/engagement/hcps/{site.doctor.id}/consent/",
         "share content": f"/engagement/hcps/{site.doctor.id}/share/",
+        "quiz and survey answers": f"/engagement/hcps/{site.doctor.id}/answers/",
+        # marketing's pages from here on
+        "campaigns": "/engagement/campaigns/",
+        "new campaign": "/engagement/campaigns/new/",
+        "campaign report": f"/engagement/campaigns/{site.campaign_id}/",
+        "content performance": "/engagement/performance/",
+        "quiz questions": f"/engagement/content/{site.quiz_id}/questions/",
     }
     misfits = {}
     for name, path in pages.items():
@@ -152,6 +159,8 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
             page = new_page(locale)
         elif name == "home":
             page = page_as("rep_hangzhou", locale)
+        elif name == "campaigns":
+            page = page_as("marketing", locale)
         response = page.goto(site.at(path))
         assert response is not None
         assert response.status == 200, f"{name} ({path}): {response.status}"

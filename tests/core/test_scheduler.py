@@ -20,6 +20,7 @@ SNAPSHOT = "omnihcp.masterdata.tasks.take_quality_snapshot_task"
 EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
 ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
+CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (EXPIRY, 3600),
         (ROLLUP, 60),
         (CONTENT, 3600),
+        (CAMPAIGNS, 60),
     }
     assert all(e.reason for e in SCHEDULE)
 
@@ -57,9 +59,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     again = enqueue_due(SCHEDULE)
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
-    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT])
+    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS])
     assert again == []
-    assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT])
+    assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT, CAMPAIGNS])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

@@ -155,7 +155,9 @@ def test_a_cancelled_campaign_sends_nothing(client_as, item, doctors, gateway):
 def test_the_report_counts_opens_and_read_through(client_as, item, doctors, gateway):
     _schedule(client_as("marketing"), item, codes=f"{doctors[0].code} {doctors[1].code}")
     campaigns.campaign_send_due(now=NOON)
-    link = re.search(r"(/c/[^ ]+/)", gateway.state.requests[0][1]["content"]).group(1)
+    sms = gateway.state.requests[0][1]["content"]
+    withdraw, link = re.findall(r"(/c/[^ ]+/)", sms)
+    assert withdraw == f"{link}withdraw/"
     doctor = Client()
     doctor.post(f"{link}consent/", {"answer": "yes"})
     html = doctor.get(link).content.decode()

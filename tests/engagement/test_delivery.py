@@ -137,4 +137,37 @@ def test_an_sms_share_goes_through_the_gateway(client_as, hangzhou_hcp, item, mo
     assert 'data-sent="yes"' in response.content.decode()
     ((_path, body),) = gateway.state.requests
     assert body["mobile"] == "13912345678"
-    assert "新指南要点 http://testserver/c/" in body["content"]
+    # The summary, the way out (PIPL), then the link.
+    assert re.fullmatch(r"新指南要点 .*?(http://testserver/c/\S+/)withdraw/ \1", body["content"]), (
+        body["content"]
+    )
+
+
+def test_an_email_share_records_the_address_encrypted_and_carries_the_way_out(
+    client_as, hangzhou_hcp, item, mailoutbox
+):
+    _consent(hangzhou_hcp, channel="email")
+    rep = client_as("rep_hangzhou")
+
+    refused = rep.post(
+        f"/engagement/hcps/{hangzhou_hcp.pk}/share/",
+        {"item": item.pk, "channel": "email", "key": "e0", "email": "not-an-address"},
+    )
+    sent = rep.post(
+        f"/engagement/hcps/{hangzhou_hcp.pk}/share/",
+        {"item": item.pk, "channel": "email", "key": "e1", "email": "zhang.wei@zju.edu.cn"},
+    )
+
+    assert refused.status_code == 400
+    assert 'data-error="email"' in refused.content.decode()
+    assert 'data-sent="yes"' in sent.content.decode()
+    (mail,) = mailoutbox
+    assert mail.to == ["zhang.wei@zju.edu.cn"]
+    assert "/withdraw/" in mail.body
+    hangzhou_hcp.refresh_from_db()
+    assert hangzhou_hcp.email_masked == "zh***@zju.edu.cn"
+    assert "zhang.wei" not in hangzhou_hcp.email_encrypted
+    assert pi.decrypt(hangzhou_hcp.email_encrypted) == "zhang.wei@zju.edu.cn"
+    detail = rep.get(f"/md/hcps/{hangzhou_hcp.pk}/").content.decode()
+    assert "zh***@zju.edu.cn" in detail
+    assert "zhang.wei@" not in detail

@@ -57,6 +57,14 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+def mask_email(email: str) -> str:
+    """zhang.wei@hospital.cn → zh***@hospital.cn"""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "*" * len(email)
+    return f"{local[:2]}***@{domain}"
+
+
 def mask_licence(licence: str) -> str:
     if len(licence) <= 4:
         return "*" * len(licence)

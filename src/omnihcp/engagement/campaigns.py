@@ -41,7 +41,7 @@ from omnihcp.engagement.selectors import content_is_sendable
 from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata.selectors import HCPFilter, hcp_list, hcps_by_code
 
-CHANNELS = ("sms", "wecom_external")
+CHANNELS = ("sms", "wecom_external", "email")
 MAX_AUDIENCE = 50_000
 BATCH = 200
 REASONS = {
@@ -221,6 +221,7 @@ def _reason(exc: ApplicationError) -> str:
         return "no_consent"
     if exc.field == "item":
         return "not_sendable"
+    # field "channel" or "email": no number, no email address, not a WeCom contact
     return "no_address"
 
 

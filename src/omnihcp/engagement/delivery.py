@@ -14,9 +14,11 @@ import datetime as dt
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from omnihcp.core import pi
@@ -37,7 +39,8 @@ LINK_DAYS = 30
 SALT = "omnihcp.engagement.delivery"
 # Which consent channel covers a delivery channel.
 CONSENT_CHANNEL = {"wecom_external": "wecom", "sms": "sms", "email": "email", "link": "wecom"}
-SHARE_CHANNELS = ("wecom_external", "sms", "link")
+SHARE_CHANNELS = ("wecom_external", "sms", "email", "link")
+DOCTOR_LANGUAGE = "zh-hans"  # what doctors read; the pages follow their browser
 EVENTS = {
     "open": "Content Opened",
     "read": "Content Read",
@@ -82,13 +85,24 @@ def delivery_from_token(token: str) -> Delivery:
     return delivery
 
 
-def _address(hcp: HCP, channel: str) -> str:
+def _address(hcp: HCP, channel: str, email: str = "") -> str:
     if channel == "sms":
         # Read to send, never shown: the number goes only to the SMS gateway.
         mobile = pi.decrypt(hcp.mobile_encrypted)
         if not mobile:
             raise ApplicationError(_("This doctor has no mobile number on file."), field="channel")
         return mobile
+    if channel == "email" and email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ApplicationError(_("Enter a valid email address."), field="email") from None
+        return email
+    if channel == "email":
+        email = pi.decrypt(hcp.email_encrypted)
+        if not email:
+            raise ApplicationError(_("This doctor has no email address on file."), field="email")
+        return email
     if channel == "wecom_external":
         external = hcp_external_id(hcp_id=hcp.pk, source="wecom")
         if not external:
@@ -109,8 +123,10 @@ def delivery_share(
     base_url: str,
     sender_wecom_id: str = "",
     idempotency_key: str = "",
+    email: str = "",
 ) -> Delivery:
-    """Send ``item`` to ``hcp`` by ``channel`` (``link``: make the link for the rep to paste)."""
+    """Send ``item`` to ``hcp`` by ``channel`` (``link``: make the link for the rep to paste;
+    ``email``: an address to use instead of the one on file)."""
     if channel not in SHARE_CHANNELS:
         raise ApplicationError(_("Choose a channel."), field="channel")
     if idempotency_key:
@@ -129,7 +145,7 @@ def delivery_share(
             field="channel",
             code="no_consent",
         )
-    address = _address(hcp, channel)
+    address = _address(hcp, channel, email)
     version = item.approved_version
     if version is None:  # a sendable item always has one
         raise ApplicationError(_("Only approved content within its validity may be sent."))
@@ -157,12 +173,16 @@ def delivery_share(
     if channel == "link":
         delivery.sent_ok = True
     else:
+        with translation.override(DOCTOR_LANGUAGE):
+            # Every message carries its way out (PIPL): the withdrawal link.
+            unsubscribe = _("Unsubscribe: %(url)s") % {"url": withdraw_url(delivery, base_url)}
+            text = f"{version.summary or version.title} {unsubscribe}"
         result = channel_for(channel).send(
             OutboundMessage(
                 channel=channel,
                 to=address,
                 title=version.title,
-                text=version.summary or version.title,
+                text=text,
                 url=url,
                 sender=sender_wecom_id,
             )
@@ -190,6 +210,12 @@ def delivery_share(
 def delivery_url(delivery: Delivery, base_url: str) -> str:
     return base_url.rstrip("/") + reverse(
         "engagement-public:content", args=[delivery_token(delivery)]
+    )
+
+
+def withdraw_url(delivery: Delivery, base_url: str) -> str:
+    return base_url.rstrip("/") + reverse(
+        "engagement-public:withdraw", args=[delivery_token(delivery)]
     )
 
 

@@ -19,6 +19,7 @@ from omnihcp.core.errors import ApplicationError
 from omnihcp.engagement import consent, delivery, selectors
 from omnihcp.engagement.models_consent import ConsentPurpose
 from omnihcp.masterdata.selectors import hcp_get
+from omnihcp.masterdata.services import hcp_email_set
 from omnihcp.org.permissions import CONSENT_RECORDERS, request_scope, require_role
 
 
@@ -35,6 +36,7 @@ def hcp_share(request: HttpRequest, hcp_id: int) -> HttpResponse:
             item = selectors.content_get(content_id=int(item_id)) if item_id.isdigit() else None
             if item is None:
                 raise ApplicationError(_("Choose the content to send."), field="item")
+            email = request.POST.get("email", "").strip()[:254]
             sent = delivery.delivery_share(
                 actor=request.user,
                 hcp=hcp,
@@ -43,7 +45,10 @@ def hcp_share(request: HttpRequest, hcp_id: int) -> HttpResponse:
                 base_url=request.build_absolute_uri("/"),
                 sender_wecom_id=request.user.get_username(),
                 idempotency_key=request.POST.get("key", "")[:100],
+                email=email,
             )
+            if sent.sent_ok and sent.channel == "email" and email:
+                hcp = hcp_email_set(actor=request.user, hcp=hcp, email=email)
         except ApplicationError as exc:
             errors[exc.field or "item"] = exc.message
     current = consent.consent_current(hcp_id=hcp.pk)

@@ -174,6 +174,8 @@ class HCP(TimeStampedModel):
     mobile_encrypted = models.CharField(max_length=120, blank=True, editable=False)
     mobile_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
     mobile_masked = models.CharField(_("mobile phone"), max_length=20, blank=True, editable=False)
+    email_encrypted = models.CharField(max_length=400, blank=True, editable=False)
+    email_masked = models.CharField(_("email"), max_length=120, blank=True, editable=False)
     licence_encrypted = models.CharField(max_length=120, blank=True, editable=False)
     licence_hash = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
     licence_masked = models.CharField(

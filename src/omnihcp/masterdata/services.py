@@ -10,6 +10,8 @@ import unicodedata
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -277,7 +279,33 @@ def hcp_update(*, actor: Actor | None, hcp: HCP, data: dict[str, Any]) -> HCP:
     return hcp
 
 
-PI_FIELDS = {"mobile": "mobile_encrypted", "licence_no": "licence_encrypted"}
+PI_FIELDS = {
+    "mobile": "mobile_encrypted",
+    "licence_no": "licence_encrypted",
+    "email": "email_encrypted",
+}
+PI_MASKED = {"mobile": "mobile_masked", "licence_no": "licence_masked", "email": "email_masked"}
+
+
+def hcp_email_set(*, actor: Actor | None, hcp: HCP, email: str) -> HCP:
+    """Record the doctor's email address (encrypted, shown masked), e.g. from their card."""
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(_("Enter a valid email address."), field="email") from None
+    with transaction.atomic():
+        hcp.email_encrypted = pi.encrypt(email)
+        hcp.email_masked = pi.mask_email(email)
+        hcp.save(update_fields=["email_encrypted", "email_masked", "updated_at"])
+        audit_append(
+            actor=actor,
+            action="hcp.email",
+            object_type="hcp",
+            object_id=hcp.pk,
+            after={"email": hcp.email_masked},
+        )
+    return hcp
 
 
 @transaction.atomic

@@ -80,7 +80,7 @@ def _hcp_context(request: HttpRequest, hcp_id: int) -> dict[str, Any]:
         "affiliations": selectors.hcp_affiliations(hcp=hcp),
         "reps": reps_covering_hco(hco_id=hcp.primary_hco_id),
         "may_reveal": scope.may_reveal_pi,
-        "revealed": {},
+        "revealed": dict.fromkeys(services.PI_FIELDS),
     }
 
 
@@ -113,9 +113,11 @@ def hcp_reveal(request: HttpRequest, hcp_id: int) -> HttpResponse:
         field=field,
         purpose=request.POST.get("purpose", "")[:200],
     )
-    context["revealed"] = {field: value}
+    context["revealed"][field] = value
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, f"masterdata/hcp_detail.html#pi-{field}", context)
+        masked = getattr(context["hcp"], services.PI_MASKED[field])
+        part = {**context, "field": field, "masked": masked, "value": value}
+        return render(request, "masterdata/hcp_detail.html#pi-field", part)
     return render(request, "masterdata/hcp_detail.html", context)
 
 
