@@ -302,7 +302,7 @@ def prepare_database(backend: str, hcps: int, *, reuse: bool) -> tuple[Database,
     migrate(db)
     started = time.perf_counter()
     env = db.env(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(32))
-    run_checked([str(OMNIHCP), "demo", "--hcps", str(hcps)], env)
+    run_checked([str(OMNIHCP), "demo", "--hcps", str(hcps), "--no-engagement"], env)
     print(f"  {backend}: generated in {time.perf_counter() - started:.0f} s", flush=True)
     return db, False
 

@@ -57,7 +57,7 @@ def measure(backend: str, hcps: int, run: int, *, debug: bool) -> dict[str, Any]
     migrate(db)
     log = WORK_ROOT / "logs" / f"seed-{backend}-{hcps}-{run}.log"
     env = db.env(DEBUG="1" if debug else "0", SECRET_KEY=secrets.token_urlsafe(32))
-    child = run_measured([str(OMNIHCP), "demo", "--hcps", str(hcps)], env, log)
+    child = run_measured([str(OMNIHCP), "demo", "--hcps", str(hcps), "--no-engagement"], env, log)
     if child.returncode != 0:
         raise RuntimeError(f"omnihcp demo failed ({child.returncode}), see {log}:\n{child.output}")
     ready = READY.search(child.output)

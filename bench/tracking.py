@@ -159,7 +159,7 @@ def setup(backend: str) -> tuple[Database, str]:
     db.create()
     migrate(db)
     env = db.env(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(32))
-    run_checked([str(OMNIHCP), "demo", "--hcps", "2000"], env)
+    run_checked([str(OMNIHCP), "demo", "--hcps", "2000", "--no-engagement"], env)
     out = run_checked([str(OMNIHCP), "shell", "-c", SETUP.format(linked=LINKED_USERS)], env)
     return db, out.strip().splitlines()[-1]
 

@@ -227,7 +227,8 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[
 def site(server_env: tuple[dict[str, str], Path]) -> Iterator[Site]:
     env, workdir = server_env
     _run(["migrate", "--noinput", "-v0"], env, workdir)
-    _run(["demo", "--hcps", str(DEMO_HCPS)], env, workdir)
+    # Without the demo month of engagement: the journeys make their own shares and reads.
+    _run(["demo", "--hcps", str(DEMO_HCPS), "--no-engagement"], env, workdir)
     out = _run(["shell", "-c", FACTS_SCRIPT], env, workdir)
     line = next(line for line in out.splitlines() if line.startswith(FACTS_MARKER))
     facts = json.loads(line.removeprefix(FACTS_MARKER))

@@ -25,6 +25,7 @@ def test_a_shared_article_is_read_and_the_reading_reaches_the_timeline(
     expect(rep.locator("[data-consent-history] li").first).to_contain_text(f"in person ({screen})")
 
     rep.goto(site.at(f"/engagement/hcps/{site.doctor.id}/share/"))
+    rep.select_option("#id_item", label="旅程测试：高血压长期管理 (MLR-J-1)")
     press(rep, rep.get_by_text("A link to paste in a chat"))
     press(rep, rep.locator("[data-action=share]"))
     link = rep.locator("[data-link]").input_value()

@@ -8,11 +8,13 @@ on a purpose and channel the HCP has not agreed to.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError
@@ -36,8 +38,10 @@ def consent_record(
     source: str,
     actor: Actor | None = None,
     evidence: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> list[ConsentEvent]:
-    """Record the HCP's answers, each ``(purpose, channel, granted)``."""
+    """Record the HCP's answers, each ``(purpose, channel, granted)``; ``at``: when the doctor
+    answered, for consent carried over from another system (now by default)."""
     answers = list(answers)
     if not answers:
         raise ApplicationError(_("Choose at least one purpose and channel."), field="purpose")
@@ -65,6 +69,7 @@ def consent_record(
                 notice_version=NOTICE_VERSION,
                 evidence=evidence or {},
                 recorded_by_id=getattr(actor, "pk", None),
+                created_at=at or timezone.now(),
             )
             Consent.objects.update_or_create(
                 hcp_id=hcp_id,

@@ -124,9 +124,12 @@ def delivery_share(
     sender_wecom_id: str = "",
     idempotency_key: str = "",
     email: str = "",
+    at: dt.datetime | None = None,
 ) -> Delivery:
     """Send ``item`` to ``hcp`` by ``channel`` (``link``: make the link for the rep to paste;
-    ``email``: an address to use instead of the one on file)."""
+    ``email``: an address to use instead of the one on file; ``at``: when, for history loaded
+    from another system — now by default)."""
+    at = at or timezone.now()
     if channel not in SHARE_CHANNELS:
         raise ApplicationError(_("Choose a channel."), field="channel")
     if idempotency_key:
@@ -158,7 +161,8 @@ def delivery_share(
                 channel=channel,
                 sender_id=actor.pk,
                 idempotency_key=idempotency_key or None,
-                expires_at=timezone.now() + dt.timedelta(days=LINK_DAYS),
+                created_at=at,
+                expires_at=at + dt.timedelta(days=LINK_DAYS),
             )
             audit_append(
                 actor=actor,
@@ -197,6 +201,7 @@ def delivery_share(
                 {
                     "message_id": f"delivery-{delivery.pk}-sent",
                     "hcp_id": hcp.pk,
+                    "occurred_at": at,
                     "event": "Content Sent",
                     "channel": channel,
                     "content_ref": item.code,
@@ -219,14 +224,20 @@ def withdraw_url(delivery: Delivery, base_url: str) -> str:
     )
 
 
-def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[str, Any]) -> bool:
+def delivery_record(
+    *,
+    delivery: Delivery,
+    kind: str,
+    view_id: str,
+    data: dict[str, Any],
+    at: dt.datetime | None = None,
+) -> bool:
     """One thing the HCP did on the page; False when not recorded (no profiling consent)."""
+    at = at or timezone.now()
     if kind not in EVENTS:
         raise ApplicationError(_("Unknown event."), field="type")
     if kind == "open" and delivery.opened_at is None:
-        Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(
-            opened_at=timezone.now()
-        )
+        Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(opened_at=at)
     consent_channel = CONSENT_CHANNEL.get(delivery.channel, "web")
     if not consent_allows(
         hcp_id=delivery.hcp_id, purpose=ConsentPurpose.PROFILING, channel=consent_channel
@@ -235,7 +246,7 @@ def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[s
     message_id = f"delivery-{delivery.pk}-{kind}-{view_id[:40]}"
     if activity_recorded(stream="engagement", message_id=message_id):
         return True  # a retried beacon
-    properties: dict[str, Any] = {"delivery": delivery.pk}
+    properties: dict[str, Any] = {"delivery": delivery.pk, "sender": delivery.sender_id}
     for name, high in METRICS:
         value = data.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= high:
@@ -247,6 +258,7 @@ def delivery_record(*, delivery: Delivery, kind: str, view_id: str, data: dict[s
             {
                 "message_id": message_id,
                 "hcp_id": delivery.hcp_id,
+                "occurred_at": at,
                 "event": EVENTS[kind],
                 "channel": delivery.channel,
                 "content_ref": delivery.item.code,

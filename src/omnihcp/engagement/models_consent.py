@@ -12,6 +12,7 @@ __all__ = ["Consent", "ConsentChannel", "ConsentEvent", "ConsentPurpose", "Conse
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnihcp.masterdata.models import HCP
@@ -48,7 +49,7 @@ class ConsentEvent(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,6 +11,7 @@ __all__ = ["Delivery"]
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnihcp.masterdata.models import HCP
@@ -31,7 +32,7 @@ class Delivery(models.Model):
     sent_ok = models.BooleanField(_("sent"), default=False)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
     # What the HCP's page reported, the deepest of all views (the content performance page).

@@ -13,6 +13,7 @@ __all__ = ["Answer", "AnswerTag", "Question", "QuestionKind", "Response"]
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnihcp.masterdata.models import HCP
@@ -70,7 +71,7 @@ class Response(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     score = models.FloatField(_("score"), null=True)  # 0–100, quizzes only
-    submitted_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

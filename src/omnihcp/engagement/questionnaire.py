@@ -14,12 +14,14 @@ sets the survey's tags and puts "Quiz Answered" / "Survey Answered" on the timel
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError
@@ -231,7 +233,12 @@ def _answer(question: Question, values: Sequence[str]) -> Answer | None:
     return answer
 
 
-def response_submit(*, delivery: Delivery, values: Mapping[str, Sequence[str]]) -> Response:
+def response_submit(
+    *,
+    delivery: Delivery,
+    values: Mapping[str, Sequence[str]],
+    at: dt.datetime | None = None,
+) -> Response:
     """The HCP's answers to the questionnaire of ``delivery`` (``values``: ``q<position>`` →
     the submitted values). A second submission returns the first response unchanged."""
     done = Response.objects.filter(delivery=delivery).first()
@@ -255,6 +262,7 @@ def response_submit(*, delivery: Delivery, values: Mapping[str, Sequence[str]]) 
                 channel=delivery.channel,
                 sender_id=delivery.sender_id,
                 score=score,
+                submitted_at=at or timezone.now(),
             )
             for question, answer in answers:
                 if answer is None:
@@ -303,6 +311,7 @@ def _event(
     return {
         "message_id": f"response-{response.pk}",
         "hcp_id": delivery.hcp_id,
+        "occurred_at": response.submitted_at,
         "event": "Quiz Answered" if quiz else "Survey Answered",
         "channel": delivery.channel,
         "content_ref": delivery.item.code,

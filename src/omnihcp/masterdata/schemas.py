@@ -186,7 +186,7 @@ class HCPSearchOut(Schema):
 
 
 class RevealIn(InSchema):
-    field: Literal["mobile", "licence_no"]
+    field: Literal["mobile", "licence_no", "email"]
     purpose: str = Field(default="", max_length=200)
 
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from omnihcp.demo.cast import CAST, DEMO_PASSWORD
+from omnihcp.demo.engagement import demo_engagement
 from omnihcp.demo.generator import DEFAULT_HCPS, DEFAULT_SEED, demo_generate
 from omnihcp.org.models import User
 
@@ -31,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the database already has data"
         )
+        parser.add_argument(
+            "--no-engagement",
+            action="store_true",
+            help="skip the month of content, shares, reads, answers and campaigns",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         hcps = options["hcps"] or int(DEFAULT_HCPS * options["scale"])
@@ -46,6 +52,9 @@ class Command(BaseCommand):
             raise CommandError("The database already has data; add --reset to rebuild it.")
         started = time.perf_counter()
         summary = demo_generate(hcps=hcps, seed=options["seed"])
+        engaged = None
+        if not options["no_engagement"]:
+            engaged = demo_engagement(seed=options["seed"])
         if connection.vendor == "postgresql":
             # Statistics for the freshly loaded tables, as autovacuum would gather a minute later:
             # without them the planner guesses and may scan a million rows for one search.
@@ -55,6 +64,12 @@ class Command(BaseCommand):
             f"Demo company ready in {time.perf_counter() - started:.1f}s: {summary.hcps:,} HCPs, "
             f"{summary.hcos:,} HCOs in {summary.cities} cities, {summary.reps} reps in "
             f"{summary.districts} districts."
+            + (
+                f" Engagement: {engaged.content} content items, {engaged.deliveries:,} shares, "
+                f"{engaged.responses:,} quiz and survey answers."
+                if engaged
+                else ""
+            )
         )
         self.print_logins()
 

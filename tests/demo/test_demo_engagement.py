@@ -1,0 +1,69 @@
+"""The demo month of engagement: what `make demo` opens on — content approved, consent before
+the first message, shares spread over 30 days, reads and answers, a sent campaign whose report
+shows skips and why, and the performance page full."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db.models import Min
+
+from omnihcp.demo.engagement import demo_engagement
+from omnihcp.demo.generator import DEFAULT_SEED
+from omnihcp.engagement.models import (
+    Campaign,
+    ConsentEvent,
+    ContentItem,
+    Delivery,
+    Response,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def month() -> object:
+    return demo_engagement(seed=DEFAULT_SEED)
+
+
+def test_the_month_is_spread_over_thirty_days_and_follows_consent(month) -> None:
+    assert ContentItem.objects.filter(status="approved").count() == 6
+    days = {
+        d.created_at.date()
+        for d in Delivery.objects.exclude(idempotency_key__startswith="campaign")
+    }
+    assert len(days) >= 20
+    first_consent = dict(
+        ConsentEvent.objects.values("hcp_id")
+        .annotate(at=Min("created_at"))
+        .values_list("hcp_id", "at")
+    )
+    for hcp_id, first_send in (
+        Delivery.objects.values("hcp_id").annotate(at=Min("created_at")).values_list("hcp_id", "at")
+    ):
+        assert first_consent[hcp_id] < first_send
+    assert Response.objects.filter(score__isnull=False).exists()
+    assert Response.objects.filter(score__isnull=True).exists()  # survey answers
+
+
+def test_the_sent_campaign_reports_skips_and_the_next_one_waits(month, client_as) -> None:
+    done, waiting = Campaign.objects.order_by("scheduled_at")
+    html = client_as("marketing").get(f"/engagement/campaigns/{done.pk}/").content.decode()
+
+    assert done.status == "done"
+    assert waiting.status == "scheduled"
+    assert int(re.search(r'data-kpi="sent">(\d+)<', html).group(1)) > 0
+    assert 'data-skip="no_consent"' in html
+
+
+def test_the_performance_page_shows_every_content_item_and_both_reps(month, client_as) -> None:
+    marketing = client_as("marketing")
+
+    by_content = marketing.get("/engagement/performance/").content.decode()
+    by_rep = marketing.get("/engagement/performance/?by=rep").content.decode()
+
+    assert by_content.count("<tr data-row=") == 6
+    assert "data-quiz-stats" in by_content
+    assert 'data-row="rep_hangzhou"' in by_rep
+    assert 'data-row="rep_beijing"' in by_rep
