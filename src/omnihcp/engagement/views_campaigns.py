@@ -22,8 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from omnihcp.core.errors import ApplicationError
 from omnihcp.engagement import campaigns, selectors
 from omnihcp.engagement.models_campaign import CampaignStatus
-from omnihcp.masterdata.models import Title
-from omnihcp.masterdata.selectors import hco_cities, standard_department_list
+from omnihcp.masterdata.selectors import (
+    hco_cities,
+    hcp_title_choices,
+    standard_department_list,
+)
 from omnihcp.org.permissions import CONTENT_AUTHORS, MLR_REVIEWERS, request_scope, require_role
 
 PAGE_SIZE = 50
@@ -92,7 +95,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         "items": selectors.content_list(filters=selectors.ContentFilter(sendable=True))[:300],
         "cities": hco_cities(scope=request_scope(request)),
         "departments": standard_department_list(),
-        "titles": Title.choices,
+        "titles": hcp_title_choices(),
         "channels": campaigns.CHANNELS,
         "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }

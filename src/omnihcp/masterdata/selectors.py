@@ -32,6 +32,7 @@ from omnihcp.masterdata.models import (
     MergeEvent,
     RecordStatus,
     StandardDepartment,
+    Title,
 )
 
 _MAX_CODE_POINT = "\U0010ffff"
@@ -375,3 +376,8 @@ def hcps_by_code(*, scope: DataScope, codes: list[str]) -> dict[str, HCP]:
                 hcp, hops = HCP.objects.get(pk=hcp.merged_into_id), hops + 1
             found[code] = hcp
     return found
+
+
+def hcp_title_choices() -> list[tuple[str, str]]:
+    """The professional titles a doctor may hold, as (code, label) in the user's language."""
+    return [(code, str(label)) for code, label in Title.choices]
