@@ -152,6 +152,9 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "campaign report": f"/engagement/campaigns/{site.campaign_id}/",
         "content performance": "/engagement/performance/",
         "quiz questions": f"/engagement/content/{site.quiz_id}/questions/",
+        "tags": "/profiles/tags/",
+        "new tag": "/profiles/tags/new/",
+        "a doctor's tags": f"/profiles/hcps/{site.doctor.id}/tags/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -21,6 +21,8 @@ EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
 ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
+TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
+ALL_TAGS = "omnihcp.profiles.tasks.tags_recompute_all_task"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (ROLLUP, 60),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
+        (TAGS, 60),
+        (ALL_TAGS, 24 * 3600),
     }
     assert all(e.reason for e in SCHEDULE)
 
@@ -59,9 +63,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     again = enqueue_due(SCHEDULE)
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
-    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS])
+    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS])
     assert again == []
-    assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT, CAMPAIGNS])
+    assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

@@ -67,3 +67,13 @@ def test_the_performance_page_shows_every_content_item_and_both_reps(month, clie
     assert "data-quiz-stats" in by_content
     assert 'data-row="rep_hangzhou"' in by_rep
     assert 'data-row="rep_beijing"' in by_rep
+
+
+def test_tags_of_every_category_and_kind_are_there(month, client_as) -> None:
+    from omnihcp.profiles.models import HCPTag, TagDefinition
+
+    kinds = set(TagDefinition.objects.values_list("category", "kind"))
+    assert {c for c, _k in kinds} == {"basic", "marketing", "value"}
+    assert {k for _c, k in kinds} == {"manual", "rule"}
+    assert HCPTag.objects.filter(definition__name="测验高分").exists()
+    assert HCPTag.objects.filter(definition__kind="manual").count() > 0

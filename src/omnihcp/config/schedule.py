@@ -35,6 +35,16 @@ SCHEDULE: tuple[Schedule, ...] = (
         "after quiet hours",
     ),
     Schedule(
+        "omnihcp.profiles.tasks.tags_follow_activity_task",
+        MINUTE,
+        "a doctor's rule tags change within minutes of what they read or answer",
+    ),
+    Schedule(
+        "omnihcp.profiles.tasks.tags_recompute_all_task",
+        DAY,
+        "rules over time windows (read in the last 30 days) change without new activity",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.expire_content_task",
         HOUR,
         "content past its approval's validity must stop being sendable the day it ends",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "omnihcp.masterdata",
     "omnihcp.tracking",
     "omnihcp.engagement",
+    "omnihcp.profiles",
     "omnihcp.demo",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tracking/", include("omnihcp.tracking.urls")),
     path("engagement/", include("omnihcp.engagement.urls")),
     path("c/", include("omnihcp.engagement.urls_public")),
+    path("profiles/", include("omnihcp.profiles.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,7 +5,9 @@ it: marketing writes six content items (articles, a case, a quiz and a survey wi
 and medical approves them; the two demo reps record their doctors' consent (dated before the
 first message) and share content over the past 30 days; some doctors open, read, forward,
 answer the quiz or the survey; one campaign has gone out and another waits for next week. The
-activity rollups are brought up to date at the end. Seeded, so two runs give the same month.
+activity rollups are brought up to date; tag definitions of the three categories and kinds are
+added, the rule tags computed and some manual tags set by the reps. Seeded, so two runs give the
+same month.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
 from omnihcp.org.models import Product, User
 from omnihcp.org.selectors import scope_for_user
+from omnihcp.profiles import services as tag_services
 from omnihcp.tracking.rollups import activity_rollup
 
 DAYS = 30
@@ -244,7 +247,43 @@ def _engagement(seed: int) -> EngagementSummary:
                     responses += 1
     _campaigns(author, items, now)
     activity_rollup(batches=1_000, settle=dt.timedelta(0))
+    _tags(author, items[0].therapy_area.name, rng)
     return EngagementSummary(len(items), deliveries, responses)
+
+
+TAGS = (
+    ("学术影响力", "basic", "manual", "", "牵头或参与指南、在学会任职、常在会议讲课"),
+    ("渠道偏好：企业微信", "marketing", "manual", "", "更愿意在企业微信里收到资料"),
+    ("同行推荐", "value", "manual", "", "会向同行推荐我们的产品或资料"),
+    ("{area}内容活跃", "marketing", "rule", 'reads(therapy_area="{area}", days=30) >= 2', ""),
+    ("测验高分", "marketing", "rule", "quiz_score(days=90) >= 80", ""),
+    ("主任医师", "basic", "rule", 'title = "chief_physician"', ""),
+)
+
+
+def _tags(author: User, area: str, rng: random.Random) -> None:
+    """Tag definitions of the three categories and kinds; manual tags set by the reps."""
+    manual = []
+    for name, category, kind, rule, description in TAGS:
+        definition = tag_services.tag_define(
+            actor=author,
+            draft=tag_services.TagDraft(
+                name=name.format(area=area),
+                category=category,
+                kind=kind,
+                rule=rule.format(area=area),
+                description=description,
+            ),
+        )
+        if kind == "rule":
+            tag_services.tag_recompute(definition=definition)
+        else:
+            manual.append(definition)
+    for rep in User.objects.filter(username__in=["rep_hangzhou", "rep_beijing"]).order_by("pk"):
+        for hcp in hcp_list(scope=scope_for_user(user=rep))[:40]:
+            definition = rng.choice(manual)
+            value = rng.choice(["高", "中"]) if definition.name == "学术影响力" else ""
+            tag_services.tag_set(actor=rep, hcp=hcp, definition=definition, value=value)
 
 
 def _campaigns(author: User, items: list[ContentItem], now: dt.datetime) -> None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from omnihcp.core.errors import NotFoundError
 from omnihcp.engagement.models import ContentItem, ContentReview, ContentStatus, ContentVersion
 from omnihcp.engagement.models_campaign import Campaign, CampaignRecipient, RecipientOutcome
+from omnihcp.engagement.models_delivery import Delivery
 from omnihcp.engagement.models_questionnaire import AnswerTag, Question, Response
 
 
@@ -154,3 +155,10 @@ def campaign_recipients(*, campaign: Campaign, outcome: str = "") -> QuerySet[Ca
     if outcome in RecipientOutcome.values:
         rows = rows.filter(outcome=outcome)
     return rows.order_by("id")
+
+
+def hcp_ids_engaged_since(moment: dt.datetime, *, limit: int = 200_000) -> set[int]:
+    """Doctors who opened a delivery or answered a quiz or survey at or after ``moment``."""
+    opened = Delivery.objects.filter(opened_at__gte=moment).values_list("hcp_id", flat=True)
+    answered = Response.objects.filter(submitted_at__gte=moment).values_list("hcp_id", flat=True)
+    return set(opened.distinct()[:limit]) | set(answered.distinct()[:limit])

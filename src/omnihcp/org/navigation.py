@@ -102,6 +102,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "content",
         "campaigns",
         "performance",
+        "tags",
         "profiles",
         "meetings",
         "hcps",
@@ -110,7 +111,16 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "tracking",
         "insights",
     ),
-    Role.MEDICAL: ("home", "content", "performance", "meetings", "profiles", "hcps", "hcos"),
+    Role.MEDICAL: (
+        "home",
+        "content",
+        "performance",
+        "tags",
+        "meetings",
+        "profiles",
+        "hcps",
+        "hcos",
+    ),
     Role.DATA_STEWARD: (
         "home",
         "hcps",
@@ -121,6 +131,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "dcr",
         "quality",
         "sources",
+        "tags",
         "stewardship",
         "admin",
     ),
@@ -195,6 +206,13 @@ def _item(key: str) -> NavItem:
                 "Sends, opens, read-through, dwell time and quiz results by content, channel, "
                 "region and rep."
             ),
+        )
+    if key == "tags":
+        return NavItem(
+            key,
+            _("Tags"),
+            reverse("profiles:tag-list"),
+            _("Basic, marketing and value tags of doctors: by hand, by rule or by model."),
         )
     if key == "tracking":
         return NavItem(

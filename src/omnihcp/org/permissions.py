@@ -27,6 +27,10 @@ MLR_REVIEWERS = frozenset({Role.ADMIN, Role.MEDICAL, Role.COMPLIANCE})
 CONSENT_RECORDERS = frozenset(
     {Role.ADMIN, Role.REP, Role.VIRTUAL_REP, Role.DISTRICT_MANAGER, Role.AREA_MANAGER}
 )
+# Tags: marketing, medical and stewards define them; the people who know the doctor set manual
+# tags (and stewards, who correct them).
+TAG_EDITORS = frozenset({Role.ADMIN, Role.MARKETING, Role.MEDICAL, Role.DATA_STEWARD})
+TAG_SETTERS = CONSENT_RECORDERS | {Role.DATA_STEWARD}
 # Tracking sources hold write keys: the integrator (admin) and marketing, who connect platforms.
 TRACKING_EDITORS = frozenset({Role.ADMIN, Role.MARKETING})
 

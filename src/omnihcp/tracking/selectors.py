@@ -144,3 +144,9 @@ def hcp_timeline_choices(*, hcp_ids: list[int]) -> tuple[list[str], list[str]]:
 def activity_recorded(*, stream: str, message_id: str) -> bool:
     """Whether a module's event with this message id is already on the timeline."""
     return Activity.objects.filter(stream=stream, message_id=message_id).exists()
+
+
+def hcp_ids_active_since(moment: dt.datetime, *, limit: int = 200_000) -> set[int]:
+    """Doctors whose rolled-up activity has an event at or after ``moment``."""
+    rows = HcpDailyActivity.objects.filter(last_at__gte=moment).values_list("hcp_id", flat=True)
+    return set(rows.distinct()[:limit])

@@ -1,0 +1,57 @@
+"""Reads of doctors' tags: the definitions with how many doctors hold each, a doctor's tags by
+category with their history, and the live count of doctors a rule would match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from omnihcp.core.errors import NotFoundError
+from omnihcp.core.scope import DataScope
+from omnihcp.masterdata.models import HCP, RecordStatus
+from omnihcp.profiles.models import HCPTag, HCPTagEvent, TagDefinition
+from omnihcp.profiles.rules import rule_compile
+
+SAMPLE = 20
+
+
+def tag_definitions(*, category: str = "", kind: str = "") -> QuerySet[TagDefinition]:
+    rows = TagDefinition.objects.annotate(holders=Count("values"))
+    if category:
+        rows = rows.filter(category=category)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows.order_by("category", "name")
+
+
+def tag_definition_get(*, tag_id: int) -> TagDefinition:
+    definition = TagDefinition.objects.filter(pk=tag_id).first()
+    if definition is None:
+        raise NotFoundError(_("No such tag."))
+    return definition
+
+
+def hcp_tags(*, hcp: HCP) -> QuerySet[HCPTag]:
+    return HCPTag.objects.filter(hcp=hcp).select_related("definition", "set_by")
+
+
+def hcp_tag_history(*, hcp: HCP, limit: int = 50) -> QuerySet[HCPTagEvent]:
+    return HCPTagEvent.objects.filter(hcp=hcp).select_related("definition", "actor")[:limit]
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    count: int
+    sample: list[HCP]
+
+
+def rule_preview(*, rule: str, scope: DataScope) -> RulePreview:
+    """How many active doctors in the scope a rule matches, and a few of them (RuleError if the
+    rule is refused)."""
+    compiled = rule_compile(rule)
+    doctors = scope.filter_hcos(HCP.objects.filter(status=RecordStatus.ACTIVE), "primary_hco_id")
+    matched = compiled.apply(doctors)
+    sample = list(matched.select_related("primary_hco").order_by("name_pinyin", "id")[:SAMPLE])
+    return RulePreview(count=matched.count(), sample=sample)

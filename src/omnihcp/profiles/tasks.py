@@ -1,0 +1,47 @@
+"""Background jobs of profiles (django-tasks), listed in ``config/schedule.py``: rule tags
+follow new activity within minutes, and are recomputed in full every night."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from omnihcp.engagement.selectors import hcp_ids_engaged_since
+from omnihcp.profiles.models import RecomputeCursor
+from omnihcp.profiles.services import tags_follow_merges, tags_recompute_all
+from omnihcp.tracking.selectors import hcp_ids_active_since
+
+CURSOR = "rule-tags"
+FIRST_LOOK_BACK = dt.timedelta(days=1)
+
+
+def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
+    """Recompute the rule tags of doctors with activity since the last run; tags changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        cursor, _created = RecomputeCursor.objects.select_for_update().get_or_create(
+            name=CURSOR, defaults={"at": now - FIRST_LOOK_BACK}
+        )
+        since = cursor.at
+        cursor.at = now
+        cursor.save(update_fields=["at"])
+    moved = tags_follow_merges()
+    hcp_ids = hcp_ids_active_since(since) | hcp_ids_engaged_since(since)
+    if not hcp_ids:
+        return moved
+    return moved + tags_recompute_all(hcp_ids=hcp_ids)
+
+
+@task()
+def tags_follow_activity_task() -> int:
+    """Rule tags of doctors who just read, answered or did anything else."""
+    return tags_follow_activity()
+
+
+@task()
+def tags_recompute_all_task() -> int:
+    """Every rule tag for every doctor (rules over time windows change without activity)."""
+    return tags_recompute_all()
