@@ -155,6 +155,8 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "tags": "/profiles/tags/",
         "new tag": "/profiles/tags/new/",
         "a doctor's tags": f"/profiles/hcps/{site.doctor.id}/tags/",
+        "segments": "/profiles/segments/",
+        "new segment": "/profiles/segments/new/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -77,3 +77,13 @@ def test_tags_of_every_category_and_kind_are_there(month, client_as) -> None:
     assert {k for _c, k in kinds} == {"manual", "rule"}
     assert HCPTag.objects.filter(definition__name="测验高分").exists()
     assert HCPTag.objects.filter(definition__kind="manual").count() > 0
+
+
+def test_segments_are_there_and_count_doctors(month, client_as) -> None:
+    from omnihcp.profiles.models import Segment
+
+    segment = Segment.objects.get(name="杭州主任与副主任医师")
+    page = client_as("marketing").get(f"/profiles/segments/{segment.pk}/").content.decode()
+
+    assert Segment.objects.count() == 3
+    assert int(re.search(r'data-count="(\d+)"', page).group(1)) > 0

@@ -26,6 +26,7 @@ from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
 from omnihcp.org.models import Product, User
 from omnihcp.org.selectors import scope_for_user
+from omnihcp.profiles import segments
 from omnihcp.profiles import services as tag_services
 from omnihcp.tracking.rollups import activity_rollup
 
@@ -247,7 +248,13 @@ def _engagement(seed: int) -> EngagementSummary:
                     responses += 1
     _campaigns(author, items, now)
     activity_rollup(batches=1_000, settle=dt.timedelta(0))
-    _tags(author, items[0].therapy_area.name, rng)
+    area = items[0].therapy_area.name
+    _tags(author, area, rng)
+    for name, rule in SEGMENTS:
+        segments.segment_save(
+            actor=author,
+            draft=segments.SegmentDraft(name=name.format(area=area), rule=rule.format(area=area)),
+        )
     return EngagementSummary(len(items), deliveries, responses)
 
 
@@ -258,6 +265,13 @@ TAGS = (
     ("{area}内容活跃", "marketing", "rule", 'reads(therapy_area="{area}", days=30) >= 2', ""),
     ("测验高分", "marketing", "rule", "quiz_score(days=90) >= 80", ""),
     ("主任医师", "basic", "rule", 'title = "chief_physician"', ""),
+)
+
+
+SEGMENTS = (
+    ("杭州主任与副主任医师", 'city = "杭州市" and title in ("chief_physician", "associate_chief")'),
+    ("{area}活跃读者", 'reads(therapy_area="{area}", days=30) >= 1'),
+    ("测验高分未读完", "quiz_score(days=90) >= 80 and read_through(days=30) = 0"),
 )
 
 

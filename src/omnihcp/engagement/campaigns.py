@@ -87,9 +87,19 @@ class CampaignDraft:
     city: str = ""
     standard_department: str = ""
     title: str = ""
+    # An audience resolved by a higher module (a segment): its HCP ids and how to name it.
+    hcp_ids: tuple[int, ...] = ()
+    audience_label: str = ""
 
 
 def _audience(draft: CampaignDraft, scope: DataScope) -> tuple[dict[str, Any], list[int]]:
+    if draft.hcp_ids:
+        if len(draft.hcp_ids) > MAX_AUDIENCE:
+            raise ApplicationError(
+                _("At most %(n)s doctors in one campaign.") % {"n": MAX_AUDIENCE}, field="codes"
+            )
+        ids = list(dict.fromkeys(draft.hcp_ids))
+        return {"segment": draft.audience_label, "count": len(ids)}, ids
     codes = [c for c in re.split(r"[\s,，;；]+", draft.codes.strip()) if c]
     if codes:
         if len(codes) > MAX_AUDIENCE:

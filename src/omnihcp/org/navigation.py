@@ -103,6 +103,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "campaigns",
         "performance",
         "tags",
+        "segments",
         "profiles",
         "meetings",
         "hcps",
@@ -116,6 +117,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "content",
         "performance",
         "tags",
+        "segments",
         "meetings",
         "profiles",
         "hcps",
@@ -213,6 +215,13 @@ def _item(key: str) -> NavItem:
             _("Tags"),
             reverse("profiles:tag-list"),
             _("Basic, marketing and value tags of doctors: by hand, by rule or by model."),
+        )
+    if key == "segments":
+        return NavItem(
+            key,
+            _("Segments"),
+            reverse("profiles:segment-list"),
+            _("Saved audiences written as rules: live counts, Excel export, campaigns."),
         )
     if key == "tracking":
         return NavItem(

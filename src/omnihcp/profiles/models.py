@@ -99,3 +99,20 @@ class RecomputeCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at}"
+
+
+class Segment(TimeStampedModel):
+    """A saved audience: the doctors a rule matches, counted when it is used (never stored)."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    rule = models.TextField(_("rule"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

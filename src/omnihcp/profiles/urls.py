@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.profiles import views
+from omnihcp.profiles import views, views_segments
 
 app_name = "profiles"
 urlpatterns = [
@@ -11,4 +11,18 @@ urlpatterns = [
     path("tags/<int:tag_id>/recompute/", views.tag_recompute, name="tag-recompute"),
     path("rules/check/", views.rule_check, name="rule-check"),
     path("hcps/<int:hcp_id>/tags/", views.hcp_tags, name="hcp-tags"),
+    path("segments/", views_segments.segment_list, name="segment-list"),
+    path("segments/new/", views_segments.segment_new, name="segment-new"),
+    path("segments/<int:segment_id>/", views_segments.segment_detail, name="segment-detail"),
+    path("segments/<int:segment_id>/edit/", views_segments.segment_edit, name="segment-edit"),
+    path(
+        "segments/<int:segment_id>/export/",
+        views_segments.segment_export,
+        name="segment-export",
+    ),
+    path(
+        "segments/<int:segment_id>/campaign/",
+        views_segments.segment_campaign,
+        name="segment-campaign",
+    ),
 ]
