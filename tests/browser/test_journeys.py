@@ -157,6 +157,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "a doctor's tags": f"/profiles/hcps/{site.doctor.id}/tags/",
         "segments": "/profiles/segments/",
         "new segment": "/profiles/segments/new/",
+        "adoption funnel": "/profiles/adoption/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -87,3 +87,10 @@ def test_segments_are_there_and_count_doctors(month, client_as) -> None:
 
     assert Segment.objects.count() == 3
     assert int(re.search(r'data-count="(\d+)"', page).group(1)) > 0
+
+
+def test_adoption_stages_and_proposals_are_there(month) -> None:
+    from omnihcp.profiles.models import Adoption, AdoptionEvent
+
+    assert Adoption.objects.values("stage").distinct().count() >= 4
+    assert AdoptionEvent.objects.filter(kind="proposal", open=True).exists()

@@ -26,7 +26,7 @@ from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
 from omnihcp.org.models import Product, User
 from omnihcp.org.selectors import scope_for_user
-from omnihcp.profiles import segments
+from omnihcp.profiles import adoption, segments
 from omnihcp.profiles import services as tag_services
 from omnihcp.tracking.rollups import activity_rollup
 
@@ -255,7 +255,25 @@ def _engagement(seed: int) -> EngagementSummary:
             actor=author,
             draft=segments.SegmentDraft(name=name.format(area=area), rule=rule.format(area=area)),
         )
+    _adoption(items, rng)
     return EngagementSummary(len(items), deliveries, responses)
+
+
+def _adoption(items: list[ContentItem], rng: random.Random) -> None:
+    """Stages the reps recorded in visits, and the platform's proposals from engagement."""
+    product = items[0].products.first()
+    if product is None:
+        return
+    ladder = ["aware", "aware", "interested", "interested", "trial", "regular", "advocate"]
+    engaged: list[int] = []
+    for rep in User.objects.filter(username__in=["rep_hangzhou", "rep_beijing"]).order_by("pk"):
+        doctors = list(hcp_list(scope=scope_for_user(user=rep))[:DOCTORS_PER_REP])
+        engaged += [hcp.pk for hcp in doctors]
+        for hcp in doctors[::3]:
+            adoption.adoption_set(
+                actor=rep, hcp=hcp, product=product, stage=rng.choice(ladder), reason="拜访评估"
+            )
+    adoption.adoption_propose(hcp_ids=engaged)
 
 
 TAGS = (

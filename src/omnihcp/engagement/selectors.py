@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,3 +162,29 @@ def hcp_ids_engaged_since(moment: dt.datetime, *, limit: int = 200_000) -> set[i
     opened = Delivery.objects.filter(opened_at__gte=moment).values_list("hcp_id", flat=True)
     answered = Response.objects.filter(submitted_at__gte=moment).values_list("hcp_id", flat=True)
     return set(opened.distinct()[:limit]) | set(answered.distinct()[:limit])
+
+
+def hcp_product_engagement(
+    *, hcp_ids: list[int]
+) -> dict[tuple[int, int], tuple[int, float | None]]:
+    """Per (doctor, product): deliveries of the product's content the doctor opened, and the
+    doctor's best quiz score on it."""
+    found: dict[tuple[int, int], tuple[int, float | None]] = {}
+    opened = (
+        Delivery.objects.filter(hcp_id__in=hcp_ids, opened_at__isnull=False)
+        .values("hcp_id", "item__products")
+        .annotate(n=Count("id"))
+    )
+    for row in opened:
+        if row["item__products"] is not None:
+            found[(row["hcp_id"], row["item__products"])] = (row["n"], None)
+    scores = (
+        Response.objects.filter(hcp_id__in=hcp_ids, score__isnull=False)
+        .values("hcp_id", "item__products")
+        .annotate(best=Max("score"))
+    )
+    for row in scores:
+        if row["item__products"] is not None:
+            key = (row["hcp_id"], row["item__products"])
+            found[key] = (found.get(key, (0, None))[0], row["best"])
+    return found

@@ -90,12 +90,13 @@ class NavItem:
 
 
 # Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
+MANAGER_MENU = ("home", "hcps", "hcos", "adoption", "fieldforce", "insights", "meetings")
 MENUS: dict[Role, tuple[str, ...]] = {
     Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "content", "profiles"),
     Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
-    Role.DISTRICT_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
-    Role.AREA_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
-    Role.REGIONAL_MANAGER: ("home", "hcps", "hcos", "fieldforce", "insights", "meetings"),
+    Role.DISTRICT_MANAGER: MANAGER_MENU,
+    Role.AREA_MANAGER: MANAGER_MENU,
+    Role.REGIONAL_MANAGER: MANAGER_MENU,
     Role.EXECUTIVE: ("home", "insights", "sales", "hcos", "hcps"),
     Role.MARKETING: (
         "home",
@@ -104,6 +105,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "performance",
         "tags",
         "segments",
+        "adoption",
         "profiles",
         "meetings",
         "hcps",
@@ -118,6 +120,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "performance",
         "tags",
         "segments",
+        "adoption",
         "meetings",
         "profiles",
         "hcps",
@@ -215,6 +218,13 @@ def _item(key: str) -> NavItem:
             _("Tags"),
             reverse("profiles:tag-list"),
             _("Basic, marketing and value tags of doctors: by hand, by rule or by model."),
+        )
+    if key == "adoption":
+        return NavItem(
+            key,
+            _("Adoption funnel"),
+            reverse("profiles:adoption-funnel"),
+            _("Where doctors stand on the adoption ladder, per product and region."),
         )
     if key == "segments":
         return NavItem(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnihcp.core.models import TimeStampedModel
@@ -116,3 +117,85 @@ class Segment(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AdoptionStage(models.TextChoices):
+    """The ladder a doctor climbs for a product, in order."""
+
+    UNAWARE = "unaware", _("Unaware")
+    AWARE = "aware", _("Aware")
+    INTERESTED = "interested", _("Interested")
+    TRIAL = "trial", _("Trial")
+    REGULAR = "regular", _("Regular use")
+    ADVOCATE = "advocate", _("Advocate")
+
+
+STAGE_ORDER = {stage: rank for rank, stage in enumerate(AdoptionStage.values)}
+
+
+class Adoption(models.Model):
+    """A doctor's current stage for a product."""
+
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("org.Product", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("stage"), max_length=10, choices=AdoptionStage.choices)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hcp", "product"], name="adoption_unique")]
+        indexes = [models.Index(fields=["product", "stage"], name="adoption_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id}/{self.product_id}: {self.stage}"
+
+
+class AdoptionEvent(models.Model):
+    """A change of stage (by a rep in a visit, or accepted from a proposal), or a proposal
+    the platform made from the doctor's engagement (``proposed``), with what it rests on."""
+
+    class Kind(models.TextChoices):
+        CHANGE = "change", _("Changed")
+        PROPOSAL = "proposal", _("Proposed")
+        DISMISSED = "dismissed", _("Proposal dismissed")
+
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("org.Product", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_stage = models.CharField(max_length=10, blank=True)
+    to_stage = models.CharField(max_length=10, choices=AdoptionStage.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # What a proposal rests on, shown in the reader's language: {"quiz": score} or {"opened": n}
+    evidence = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    open = models.BooleanField(default=False)  # a proposal waiting for the rep
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["hcp", "-created_at"], name="adoption_event_hcp_idx"),
+            models.Index(fields=["open", "hcp"], name="adoption_proposal_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id}/{self.product_id}: {self.from_stage}→{self.to_stage}"
+
+    def why(self) -> str:
+        """The reason in the reader's language (evidence), or as a person wrote it."""
+        product = self.evidence.get("product", "")
+        if "quiz" in self.evidence:
+            return gettext("Scored %(score)s in the %(product)s quiz.") % {
+                "score": self.evidence["quiz"],
+                "product": product,
+            }
+        if "opened" in self.evidence:
+            return gettext("Opened %(product)s content %(n)s times.") % {
+                "product": product,
+                "n": self.evidence["opened"],
+            }
+        return self.reason

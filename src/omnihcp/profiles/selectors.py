@@ -4,6 +4,7 @@ category with their history, and the live count of doctors a rule would match.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
@@ -11,7 +12,8 @@ from django.utils.translation import gettext as _
 from omnihcp.core.errors import NotFoundError
 from omnihcp.core.scope import DataScope
 from omnihcp.masterdata.models import HCP, RecordStatus
-from omnihcp.profiles.models import HCPTag, HCPTagEvent, TagDefinition
+from omnihcp.profiles.adoption import FunnelStep, adoption_funnel
+from omnihcp.profiles.models import Adoption, AdoptionEvent, HCPTag, HCPTagEvent, TagDefinition
 from omnihcp.profiles.rules import rule_compile
 
 SAMPLE = 20
@@ -55,3 +57,33 @@ def rule_preview(*, rule: str, scope: DataScope) -> RulePreview:
     matched = compiled.apply(doctors)
     sample = list(matched.select_related("primary_hco").order_by("name_pinyin", "id")[:SAMPLE])
     return RulePreview(count=matched.count(), sample=sample)
+
+
+def hcp_adoptions(*, hcp: HCP) -> QuerySet[Adoption]:
+    return (
+        Adoption.objects.filter(hcp=hcp)
+        .select_related("product", "set_by")
+        .order_by("product__code")
+    )
+
+
+def hcp_proposals(*, hcp: HCP) -> QuerySet[AdoptionEvent]:
+    return AdoptionEvent.objects.filter(
+        hcp=hcp, kind=AdoptionEvent.Kind.PROPOSAL, open=True
+    ).select_related("product")
+
+
+def hcp_adoption_history(*, hcp: HCP, limit: int = 30) -> QuerySet[AdoptionEvent]:
+    return (
+        AdoptionEvent.objects.filter(hcp=hcp)
+        .exclude(kind=AdoptionEvent.Kind.PROPOSAL, open=True)
+        .select_related("product", "actor")[:limit]
+    )
+
+
+def funnel(*, product: Any, scope: DataScope, province: str = "") -> list[FunnelStep]:
+    """The adoption funnel of a product over the scope's active doctors (of a province)."""
+    doctors = scope.filter_hcos(HCP.objects.filter(status=RecordStatus.ACTIVE), "primary_hco_id")
+    if province:
+        doctors = doctors.filter(primary_hco__province=province)
+    return adoption_funnel(product=product, hcps=doctors)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from omnihcp.engagement.selectors import hcp_ids_engaged_since
+from omnihcp.profiles.adoption import adoption_propose
 from omnihcp.profiles.models import RecomputeCursor
 from omnihcp.profiles.services import tags_follow_merges, tags_recompute_all
 from omnihcp.tracking.selectors import hcp_ids_active_since
@@ -19,7 +20,8 @@ FIRST_LOOK_BACK = dt.timedelta(days=1)
 
 
 def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
-    """Recompute the rule tags of doctors with activity since the last run; tags changed."""
+    """Recompute the rule tags of doctors with activity since the last run, and propose their
+    adoption-stage moves; tags changed."""
     now = now or timezone.now()
     with transaction.atomic():
         cursor, _created = RecomputeCursor.objects.select_for_update().get_or_create(
@@ -32,6 +34,7 @@ def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
     hcp_ids = hcp_ids_active_since(since) | hcp_ids_engaged_since(since)
     if not hcp_ids:
         return moved
+    adoption_propose(hcp_ids=hcp_ids)
     return moved + tags_recompute_all(hcp_ids=hcp_ids)
 
 

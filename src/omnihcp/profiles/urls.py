@@ -11,6 +11,7 @@ urlpatterns = [
     path("tags/<int:tag_id>/recompute/", views.tag_recompute, name="tag-recompute"),
     path("rules/check/", views.rule_check, name="rule-check"),
     path("hcps/<int:hcp_id>/tags/", views.hcp_tags, name="hcp-tags"),
+    path("adoption/", views.adoption_funnel, name="adoption-funnel"),
     path("segments/", views_segments.segment_list, name="segment-list"),
     path("segments/new/", views_segments.segment_new, name="segment-new"),
     path("segments/<int:segment_id>/", views_segments.segment_detail, name="segment-detail"),

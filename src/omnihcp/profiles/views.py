@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from omnihcp.core.errors import ApplicationError
-from omnihcp.masterdata.selectors import hcp_get
+from omnihcp.masterdata.selectors import hco_cities, hcp_get
 from omnihcp.org.permissions import TAG_EDITORS, TAG_SETTERS, request_scope, require_role
-from omnihcp.profiles import rules, selectors, services
-from omnihcp.profiles.models import TagCategory, TagKind
+from omnihcp.org.selectors import product_list
+from omnihcp.profiles import adoption, rules, selectors, services
+from omnihcp.profiles.models import AdoptionStage, TagCategory, TagKind
 
 
 def _role(request: HttpRequest) -> Any:
@@ -156,6 +157,9 @@ def hcp_tags(request: HttpRequest, hcp_id: int) -> HttpResponse:
         post = request.POST
         tag_id = post.get("tag", "")
         try:
+            if post.get("action") in ("stage", "accept", "dismiss"):
+                _adoption(request, hcp, post)
+                return redirect("profiles:hcp-tags", hcp_id=hcp.pk)
             if not tag_id.isdigit():
                 raise ApplicationError(_("Choose a tag."), field="tag")
             definition = selectors.tag_definition_get(tag_id=int(tag_id))
@@ -180,5 +184,56 @@ def hcp_tags(request: HttpRequest, hcp_id: int) -> HttpResponse:
         "manual": selectors.tag_definitions(kind=TagKind.MANUAL).filter(active=True),
         "may_set": _role(request) in TAG_SETTERS,
         "errors": errors,
+        "adoptions": selectors.hcp_adoptions(hcp=hcp),
+        "proposals": selectors.hcp_proposals(hcp=hcp),
+        "adoption_history": selectors.hcp_adoption_history(hcp=hcp),
+        "products": product_list(),
+        "stages": AdoptionStage.choices,
     }
     return render(request, "profiles/hcp_tags.html", context, status=400 if errors else 200)
+
+
+def _adoption(request: HttpRequest, hcp: Any, post: Any) -> None:
+    action = post.get("action")
+    if action == "stage":
+        product_id = post.get("product", "")
+        product = product_list().filter(pk=product_id).first() if product_id.isdigit() else None
+        if product is None:
+            raise ApplicationError(_("Choose a product."), field="product")
+        adoption.adoption_set(
+            actor=request.user,
+            hcp=hcp,
+            product=product,
+            stage=post.get("stage", ""),
+            reason=post.get("reason", ""),
+        )
+        return
+    proposal_id = post.get("proposal", "")
+    if not proposal_id.isdigit():
+        raise ApplicationError(_("This proposal has already been decided."), field="proposal")
+    proposal = adoption.proposal_get(hcp=hcp, proposal_id=int(proposal_id))
+    if action == "accept":
+        adoption.proposal_accept(actor=request.user, proposal=proposal)
+    else:
+        adoption.proposal_dismiss(
+            actor=request.user, proposal=proposal, reason=post.get("reason", "")
+        )
+
+
+@login_required
+def adoption_funnel(request: HttpRequest) -> HttpResponse:
+    products = list(product_list())
+    chosen = request.GET.get("product", "")
+    product = next((p for p in products if str(p.pk) == chosen), products[0] if products else None)
+    province = request.GET.get("province", "")[:20]
+    scope = request_scope(request)
+    context = {
+        "products": products,
+        "product": product,
+        "province": province,
+        "provinces": sorted({p for p, _c in hco_cities(scope=scope)}),
+        "steps": selectors.funnel(product=product, scope=scope, province=province)
+        if product
+        else [],
+    }
+    return render(request, "profiles/adoption_funnel.html", context)
