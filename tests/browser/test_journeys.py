@@ -158,6 +158,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "segments": "/profiles/segments/",
         "new segment": "/profiles/segments/new/",
         "adoption funnel": "/profiles/adoption/",
+        "tiering": "/profiles/tiers/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -23,6 +23,7 @@ CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
 ALL_TAGS = "omnihcp.profiles.tasks.tags_recompute_all_task"
+TIERS = "omnihcp.profiles.tasks.tiers_compute_task"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (CAMPAIGNS, 60),
         (TAGS, 60),
         (ALL_TAGS, 24 * 3600),
+        (TIERS, 24 * 3600),
     }
     assert all(e.reason for e in SCHEDULE)
 
@@ -63,7 +65,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     again = enqueue_due(SCHEDULE)
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
-    assert sorted(first) == sorted([SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS])
+    assert sorted(first) == sorted(
+        [SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS, TIERS]
+    )
     assert again == []
     assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1

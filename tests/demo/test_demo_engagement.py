@@ -94,3 +94,9 @@ def test_adoption_stages_and_proposals_are_there(month) -> None:
 
     assert Adoption.objects.values("stage").distinct().count() >= 4
     assert AdoptionEvent.objects.filter(kind="proposal", open=True).exists()
+
+
+def test_the_first_products_doctors_are_tiered(month) -> None:
+    from omnihcp.profiles.models import HCPTier
+
+    assert set(HCPTier.objects.values_list("tier", flat=True)) == {"A", "B", "C"}

@@ -45,6 +45,11 @@ SCHEDULE: tuple[Schedule, ...] = (
         "rules over time windows (read in the last 30 days) change without new activity",
     ),
     Schedule(
+        "omnihcp.profiles.tasks.tiers_compute_task",
+        DAY,
+        "tiers follow the day's adoption stages; call plans read them in the morning",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.expire_content_task",
         HOUR,
         "content past its approval's validity must stop being sendable the day it ends",

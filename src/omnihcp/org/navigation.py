@@ -90,7 +90,7 @@ class NavItem:
 
 
 # Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
-MANAGER_MENU = ("home", "hcps", "hcos", "adoption", "fieldforce", "insights", "meetings")
+MANAGER_MENU = ("home", "hcps", "hcos", "adoption", "tiers", "fieldforce", "insights", "meetings")
 MENUS: dict[Role, tuple[str, ...]] = {
     Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "content", "profiles"),
     Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
@@ -106,6 +106,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "tags",
         "segments",
         "adoption",
+        "tiers",
         "profiles",
         "meetings",
         "hcps",
@@ -121,6 +122,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "tags",
         "segments",
         "adoption",
+        "tiers",
         "meetings",
         "profiles",
         "hcps",
@@ -225,6 +227,13 @@ def _item(key: str) -> NavItem:
             _("Adoption funnel"),
             reverse("profiles:adoption-funnel"),
             _("Where doctors stand on the adoption ladder, per product and region."),
+        )
+    if key == "tiers":
+        return NavItem(
+            key,
+            _("Tiering"),
+            reverse("profiles:tiers"),
+            _("Tier A / B / C per product from potential and support, and calls a month."),
         )
     if key == "segments":
         return NavItem(

@@ -199,3 +199,41 @@ class AdoptionEvent(models.Model):
                 "n": self.evidence["opened"],
             }
         return self.reason
+
+
+LEVELS = ("high", "medium", "low")
+TIERS = ("A", "B", "C")
+
+
+class TierMatrix(TimeStampedModel):
+    """A product's tiering: potential (by rule) × support (by adoption stage) → tier A/B/C,
+    and the calls per month each tier should get (the field force's call plans use it)."""
+
+    product = models.OneToOneField("org.Product", on_delete=models.CASCADE, related_name="+")
+    high_rule = models.TextField(_("high potential when"))
+    medium_rule = models.TextField(_("medium potential when"), blank=True)
+    cells = models.JSONField(default=dict)  # {"high/high": "A", …} potential/support
+    frequencies = models.JSONField(default=dict)  # {"A": 4, "B": 2, "C": 1} calls a month
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"tiers of {self.product_id}"
+
+
+class HCPTier(models.Model):
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("org.Product", on_delete=models.CASCADE, related_name="+")
+    potential = models.CharField(max_length=6)
+    support = models.CharField(max_length=6)
+    tier = models.CharField(_("tier"), max_length=1)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hcp", "product"], name="hcp_tier_unique")]
+        indexes = [models.Index(fields=["product", "tier"], name="hcp_tier_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id}/{self.product_id}: {self.tier}"

@@ -13,7 +13,14 @@ from omnihcp.core.errors import NotFoundError
 from omnihcp.core.scope import DataScope
 from omnihcp.masterdata.models import HCP, RecordStatus
 from omnihcp.profiles.adoption import FunnelStep, adoption_funnel
-from omnihcp.profiles.models import Adoption, AdoptionEvent, HCPTag, HCPTagEvent, TagDefinition
+from omnihcp.profiles.models import (
+    Adoption,
+    AdoptionEvent,
+    HCPTag,
+    HCPTagEvent,
+    HCPTier,
+    TagDefinition,
+)
 from omnihcp.profiles.rules import rule_compile
 
 SAMPLE = 20
@@ -87,3 +94,7 @@ def funnel(*, product: Any, scope: DataScope, province: str = "") -> list[Funnel
     if province:
         doctors = doctors.filter(primary_hco__province=province)
     return adoption_funnel(product=product, hcps=doctors)
+
+
+def hcp_tiers(*, hcp: HCP) -> QuerySet[HCPTier]:
+    return HCPTier.objects.filter(hcp=hcp).select_related("product").order_by("product__code")

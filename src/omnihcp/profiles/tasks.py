@@ -11,8 +11,9 @@ from django_tasks import task
 
 from omnihcp.engagement.selectors import hcp_ids_engaged_since
 from omnihcp.profiles.adoption import adoption_propose
-from omnihcp.profiles.models import RecomputeCursor
+from omnihcp.profiles.models import RecomputeCursor, TierMatrix
 from omnihcp.profiles.services import tags_follow_merges, tags_recompute_all
+from omnihcp.profiles.tiers import tiers_compute
 from omnihcp.tracking.selectors import hcp_ids_active_since
 
 CURSOR = "rule-tags"
@@ -48,3 +49,9 @@ def tags_follow_activity_task() -> int:
 def tags_recompute_all_task() -> int:
     """Every rule tag for every doctor (rules over time windows change without activity)."""
     return tags_recompute_all()
+
+
+@task()
+def tiers_compute_task() -> int:
+    """Every product's tiers (stages and rules change during the day): doctors tiered."""
+    return sum(sum(tiers_compute(matrix=m).values()) for m in TierMatrix.objects.all())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.profiles import views, views_segments
+from omnihcp.profiles import views, views_segments, views_tiers
 
 app_name = "profiles"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("rules/check/", views.rule_check, name="rule-check"),
     path("hcps/<int:hcp_id>/tags/", views.hcp_tags, name="hcp-tags"),
     path("adoption/", views.adoption_funnel, name="adoption-funnel"),
+    path("tiers/", views_tiers.tier_matrix, name="tiers"),
     path("segments/", views_segments.segment_list, name="segment-list"),
     path("segments/new/", views_segments.segment_new, name="segment-new"),
     path("segments/<int:segment_id>/", views_segments.segment_detail, name="segment-detail"),

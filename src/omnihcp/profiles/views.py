@@ -185,6 +185,7 @@ def hcp_tags(request: HttpRequest, hcp_id: int) -> HttpResponse:
         "may_set": _role(request) in TAG_SETTERS,
         "errors": errors,
         "adoptions": selectors.hcp_adoptions(hcp=hcp),
+        "tiers": selectors.hcp_tiers(hcp=hcp),
         "proposals": selectors.hcp_proposals(hcp=hcp),
         "adoption_history": selectors.hcp_adoption_history(hcp=hcp),
         "products": product_list(),
