@@ -74,7 +74,7 @@ def test_tags_of_every_category_and_kind_are_there(month, client_as) -> None:
 
     kinds = set(TagDefinition.objects.values_list("category", "kind"))
     assert {c for c, _k in kinds} == {"basic", "marketing", "value"}
-    assert {k for _c, k in kinds} == {"manual", "rule"}
+    assert {k for _c, k in kinds} == {"manual", "rule", "model"}
     assert HCPTag.objects.filter(definition__name="测验高分").exists()
     assert HCPTag.objects.filter(definition__kind="manual").count() > 0
 
@@ -100,3 +100,9 @@ def test_the_first_products_doctors_are_tiered(month) -> None:
     from omnihcp.profiles.models import HCPTier
 
     assert set(HCPTier.objects.values_list("tier", flat=True)) == {"A", "B", "C"}
+
+
+def test_engaged_doctors_have_interests(month) -> None:
+    from omnihcp.profiles.models import HCPTag
+
+    assert HCPTag.objects.filter(definition__name="关注：高血压", weight__gt=0).exists()

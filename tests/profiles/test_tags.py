@@ -87,8 +87,9 @@ def test_rule_tags_follow_new_activity(cast_user, client_as, hangzhou_hcp) -> No
     changed = tags_follow_activity()
 
     assert changed == 1
-    assert list(HCPTag.objects.values_list("hcp_id", flat=True)) == [hangzhou_hcp.pk]
-    assert HCPTagEvent.objects.get().source == "rule"
+    holders = HCPTag.objects.filter(definition=definition).values_list("hcp_id", flat=True)
+    assert list(holders) == [hangzhou_hcp.pk]
+    assert HCPTagEvent.objects.get(definition=definition).source == "rule"
     assert tags_follow_activity() == 0
 
 

@@ -26,7 +26,7 @@ from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
 from omnihcp.org.models import Product, User
 from omnihcp.org.selectors import scope_for_user
-from omnihcp.profiles import adoption, segments, tiers
+from omnihcp.profiles import adoption, interests, segments, tiers
 from omnihcp.profiles import services as tag_services
 from omnihcp.tracking.rollups import activity_rollup
 
@@ -274,6 +274,7 @@ def _adoption(items: list[ContentItem], rng: random.Random) -> None:
                 actor=rep, hcp=hcp, product=product, stage=rng.choice(ladder), reason="拜访评估"
             )
     adoption.adoption_propose(hcp_ids=engaged)
+    interests.interests_write(hcp_ids=engaged)
     matrix = tiers.matrix_save(
         actor=User.objects.get(username="marketing"),
         product=product,

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from omnihcp.core.errors import NotFoundError
 from omnihcp.engagement.models import ContentItem, ContentReview, ContentStatus, ContentVersion
 from omnihcp.engagement.models_campaign import Campaign, CampaignRecipient, RecipientOutcome
+from omnihcp.engagement.models_consent import Consent, ConsentPurpose
 from omnihcp.engagement.models_delivery import Delivery
-from omnihcp.engagement.models_questionnaire import AnswerTag, Question, Response
+from omnihcp.engagement.models_questionnaire import Answer, AnswerTag, Question, Response
 
 
 @dataclass(frozen=True)
@@ -188,3 +189,48 @@ def hcp_product_engagement(
             key = (row["hcp_id"], row["item__products"])
             found[key] = (found.get(key, (0, None))[0], row["best"])
     return found
+
+
+@dataclass(frozen=True)
+class EngagementText:
+    """A text a doctor engaged with, and how: ``opened`` / ``read_through`` content, or their
+    own free-text ``answer``."""
+
+    hcp_id: int
+    text: str
+    depth: str
+    at: dt.datetime
+
+
+def hcp_engagement_texts(*, hcp_ids: list[int], since: dt.datetime) -> list[EngagementText]:
+    """The content each doctor opened since ``since`` and their free-text answers — only for
+    doctors who consented to profiling on some channel."""
+    allowed = set(
+        Consent.objects.filter(
+            hcp_id__in=hcp_ids, purpose=ConsentPurpose.PROFILING, granted=True
+        ).values_list("hcp_id", flat=True)
+    )
+    texts = []
+    opened = Delivery.objects.filter(hcp_id__in=allowed, opened_at__gte=since).select_related(
+        "version", "item"
+    )
+    for delivery in opened.iterator(chunk_size=2000):
+        version = delivery.version
+        body = " ".join(
+            [version.title, version.summary, version.body[:4000], *delivery.item.topics]
+        )
+        depth = "read_through" if delivery.read_through else "opened"
+        at = delivery.opened_at or delivery.created_at
+        texts.append(EngagementText(delivery.hcp_id, body, depth, at))
+    answers = (
+        Answer.objects.filter(response__hcp_id__in=allowed, response__submitted_at__gte=since)
+        .exclude(text="")
+        .select_related("response")
+    )
+    for answer in answers.iterator(chunk_size=2000):
+        texts.append(
+            EngagementText(
+                answer.response.hcp_id, answer.text, "answer", answer.response.submitted_at
+            )
+        )
+    return texts

@@ -11,6 +11,7 @@ from django_tasks import task
 
 from omnihcp.engagement.selectors import hcp_ids_engaged_since
 from omnihcp.profiles.adoption import adoption_propose
+from omnihcp.profiles.interests import WINDOW_DAYS, interests_write
 from omnihcp.profiles.models import RecomputeCursor, TierMatrix
 from omnihcp.profiles.services import tags_follow_merges, tags_recompute_all
 from omnihcp.profiles.tiers import tiers_compute
@@ -36,6 +37,7 @@ def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
     if not hcp_ids:
         return moved
     adoption_propose(hcp_ids=hcp_ids)
+    interests_write(hcp_ids=hcp_ids)
     return moved + tags_recompute_all(hcp_ids=hcp_ids)
 
 
@@ -47,8 +49,10 @@ def tags_follow_activity_task() -> int:
 
 @task()
 def tags_recompute_all_task() -> int:
-    """Every rule tag for every doctor (rules over time windows change without activity)."""
-    return tags_recompute_all()
+    """Every rule tag for every doctor (rules over time windows change without activity), and
+    the interests of every doctor who engaged in their window (they decay day by day)."""
+    engaged = hcp_ids_engaged_since(timezone.now() - dt.timedelta(days=WINDOW_DAYS))
+    return tags_recompute_all() + interests_write(hcp_ids=engaged)
 
 
 @task()
