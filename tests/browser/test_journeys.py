@@ -146,6 +146,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "consent": f"/engagement/hcps/{site.doctor.id}/consent/",
         "share content": f"/engagement/hcps/{site.doctor.id}/share/",
         "quiz and survey answers": f"/engagement/hcps/{site.doctor.id}/answers/",
+        "360": f"/profiles/hcps/{site.doctor.id}/",
         # marketing's pages from here on
         "campaigns": "/engagement/campaigns/",
         "new campaign": "/engagement/campaigns/new/",

@@ -234,3 +234,9 @@ def hcp_engagement_texts(*, hcp_ids: list[int], since: dt.datetime) -> list[Enga
             )
         )
     return texts
+
+
+def hcp_recent_reads(*, hcp_id: int, limit: int = 8) -> list[Delivery]:
+    """The content the doctor opened most recently, with how deep they read."""
+    rows = Delivery.objects.filter(hcp_id=hcp_id, opened_at__isnull=False).select_related("item")
+    return list(rows.order_by("-opened_at", "-id")[:limit])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.profiles import views, views_segments, views_tiers
+from omnihcp.profiles import views, views_360, views_segments, views_tiers
 
 app_name = "profiles"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("tags/<int:tag_id>/edit/", views.tag_edit, name="tag-edit"),
     path("tags/<int:tag_id>/recompute/", views.tag_recompute, name="tag-recompute"),
     path("rules/check/", views.rule_check, name="rule-check"),
+    path("hcps/<int:hcp_id>/", views_360.hcp_360, name="hcp-360"),
     path("hcps/<int:hcp_id>/tags/", views.hcp_tags, name="hcp-tags"),
     path("adoption/", views.adoption_funnel, name="adoption-funnel"),
     path("tiers/", views_tiers.tier_matrix, name="tiers"),
