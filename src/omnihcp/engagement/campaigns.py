@@ -235,14 +235,18 @@ def _reason(exc: ApplicationError) -> str:
     return "no_address"
 
 
+def _key(campaign: Campaign, hcp_id: int) -> str:
+    return f"campaign-{campaign.pk}-{hcp_id}"
+
+
 def _send_one(
     campaign: Campaign,
     recipient: CampaignRecipient,
     counts: dict[int, int],
     sendable: bool,
+    sent: Delivery | None,  # already sent, before a crash
 ) -> None:
-    key = f"campaign-{campaign.pk}-{recipient.hcp_id}"
-    sent = Delivery.objects.filter(idempotency_key=key).first()  # sent before a crash
+    key = _key(campaign, recipient.hcp_id)
     if sent is None:
         actor = campaign.created_by
         if not sendable:
@@ -289,8 +293,10 @@ def campaign_send_due(*, now: dt.datetime | None = None, batch: int = BATCH) -> 
         pending = list(waiting.select_related("hcp")[:batch])
         counts = _capped([r.hcp_id for r in pending], now)
         sendable = content_is_sendable(item=campaign.item, on=timezone.localtime(now).date())
-        for recipient in pending:
-            _send_one(campaign, recipient, counts, sendable)
+        keys = [_key(campaign, r.hcp_id) for r in pending]
+        done = {d.idempotency_key: d for d in Delivery.objects.filter(idempotency_key__in=keys)}
+        for recipient, key in zip(pending, keys, strict=True):
+            _send_one(campaign, recipient, counts, sendable, done.get(key))
             decided += 1
         if not waiting.exists():
             Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(

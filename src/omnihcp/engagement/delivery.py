@@ -58,6 +58,11 @@ METRICS = (
 READ_THROUGH = 0.9  # scrolled to the last tenth, or watched 90%
 
 
+def consent_channel(delivery: Delivery) -> str:
+    """The consent channel that covers a delivery's channel."""
+    return CONSENT_CHANNEL.get(delivery.channel, "web")
+
+
 class LinkExpiredError(ApplicationError):
     status = 410
 
@@ -238,9 +243,8 @@ def delivery_record(
         raise ApplicationError(_("Unknown event."), field="type")
     if kind == "open" and delivery.opened_at is None:
         Delivery.objects.filter(pk=delivery.pk, opened_at__isnull=True).update(opened_at=at)
-    consent_channel = CONSENT_CHANNEL.get(delivery.channel, "web")
     if not consent_allows(
-        hcp_id=delivery.hcp_id, purpose=ConsentPurpose.PROFILING, channel=consent_channel
+        hcp_id=delivery.hcp_id, purpose=ConsentPurpose.PROFILING, channel=consent_channel(delivery)
     ):
         return False
     message_id = f"delivery-{delivery.pk}-{kind}-{view_id[:40]}"

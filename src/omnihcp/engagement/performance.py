@@ -166,22 +166,12 @@ def quiz_stats(*, filters: PerformanceFilter) -> QuizStats:
         .annotate(n=Count("id"), text=F("question__text"))
         .order_by("-n")[: TOP_WRONG * 5]
     )
+    rows = list(wrong)
+    questions = Question.objects.in_bulk({row["question_id"] for row in rows})
     counted: Counter[tuple[str, str]] = Counter()
-    options: dict[int, list[dict[str, Any]]] = {}
-    for row in wrong:
-        question_id = row["question_id"]
-        if question_id not in options:
-            options[question_id] = _options(question_id)
-        chosen = "; ".join(
-            options[question_id][i]["text"]
-            for i in row["choices"] or []
-            if i < len(options[question_id])
-        )
+    for row in rows:
+        options = questions[row["question_id"]].options
+        chosen = "; ".join(options[i]["text"] for i in row["choices"] or [] if i < len(options))
         counted[(row["text"], chosen or "—")] += row["n"]
     stats.wrong = [(q, a, n) for (q, a), n in counted.most_common(TOP_WRONG)]
     return stats
-
-
-def _options(question_id: int) -> list[dict[str, Any]]:
-    question = Question.objects.filter(pk=question_id).first()
-    return list(question.options) if question else []

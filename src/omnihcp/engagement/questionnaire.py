@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError
 from omnihcp.engagement.consent import consent_allows
-from omnihcp.engagement.delivery import CONSENT_CHANNEL
+from omnihcp.engagement.delivery import consent_channel
 from omnihcp.engagement.models import ContentItem, ContentKind, ContentVersion
 from omnihcp.engagement.models_consent import ConsentPurpose
 from omnihcp.engagement.models_delivery import Delivery
@@ -274,7 +274,7 @@ def response_submit(
             profiling = consent_allows(
                 hcp_id=delivery.hcp_id,
                 purpose=ConsentPurpose.PROFILING,
-                channel=CONSENT_CHANNEL.get(delivery.channel, "web"),
+                channel=consent_channel(delivery),
             )
             tags = _tags(answers) if profiling else []
             AnswerTag.objects.bulk_create(

@@ -41,17 +41,13 @@ def _open(request: HttpRequest, token: str) -> tuple[Any, HttpResponse | None]:
     return found, None
 
 
-def _consent_channel(found: Any) -> str:
-    return delivery.CONSENT_CHANNEL.get(found.channel, "web")
-
-
 @require_http_methods(["GET"])
 def public_content(request: HttpRequest, token: str) -> HttpResponse:
     found, gone = _open(request, token)
     if gone is not None:
         return gone
     answered = consent.consent_current(hcp_id=found.hcp_id)
-    if (ConsentPurpose.PROFILING, _consent_channel(found)) not in answered:
+    if (ConsentPurpose.PROFILING, delivery.consent_channel(found)) not in answered:
         context = {"token": token, "notice": consent.NOTICE_VERSION, "title": found.version.title}
         return render(request, "engagement/public_notice.html", context)
     view_id = uuid.uuid4().hex
@@ -104,7 +100,7 @@ def public_consent(request: HttpRequest, token: str) -> HttpResponse:
     if gone is not None:
         return gone
     agreed = request.POST.get("answer") == "yes"
-    channel = _consent_channel(found)
+    channel = delivery.consent_channel(found)
     consent.consent_record(
         hcp_id=found.hcp_id,
         answers=[
@@ -155,7 +151,7 @@ def public_withdraw(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         consent.consent_withdraw(
             hcp_id=found.hcp_id,
-            channel=_consent_channel(found),
+            channel=delivery.consent_channel(found),
             source=ConsentSource.WITHDRAWAL_LINK,
             evidence={
                 "delivery": found.pk,

@@ -34,6 +34,7 @@ from omnihcp.masterdata.models import (
     StandardDepartment,
     Title,
 )
+from omnihcp.masterdata.selectors_identity import hcp_survivor_ids
 
 _MAX_CODE_POINT = "\U0010ffff"
 # The search box looks for doctors in at most this many matching hospitals, taken in pinyin
@@ -368,14 +369,13 @@ def hcp_lineage(*, hcp: HCP) -> QuerySet[FieldLineage]:
 
 def hcps_by_code(*, scope: DataScope, codes: list[str]) -> dict[str, HCP]:
     """Code → HCP for the codes the scope may see (a merged doctor's code gives the survivor)."""
-    found: dict[str, HCP] = {}
+    ids: dict[str, int] = {}
     for start in range(0, len(codes), 500):
-        for hcp in _hcp_base(scope).filter(code__in=codes[start : start + 500]):
-            code, hops = hcp.code, 0
-            while hcp.merged_into_id is not None and hops < 10:
-                hcp, hops = HCP.objects.get(pk=hcp.merged_into_id), hops + 1
-            found[code] = hcp
-    return found
+        chunk = _hcp_base(scope).filter(code__in=codes[start : start + 500])
+        ids.update(chunk.values_list("code", "pk"))
+    survivors = hcp_survivor_ids(list(ids.values()))
+    by_id = HCP.objects.select_related("primary_hco").in_bulk(set(survivors.values()))
+    return {code: by_id[survivors[pk]] for code, pk in ids.items()}
 
 
 def hcp_title_choices() -> list[tuple[str, str]]:

@@ -123,6 +123,8 @@ FUNCTIONS: dict[str, dict[str, str]] = {
     "answers": {"days": "number"},
     "tag": {"name": "text"},
 }
+# What the rule editor's help lists (templates/profiles/_rule_help.html).
+HELP = {"fields": FIELDS, "functions": FUNCTIONS}
 _LOOKUPS = {
     "=": "exact",
     ">": "gt",
@@ -185,6 +187,7 @@ class _Compiler(Transformer[Token, Any]):
         super().__init__()
         self.today = today
         self.count = 0
+        self.pending: dict[str, Any] = {}  # annotations the compiled Q needs
 
     def _alias(self) -> str:
         self.count += 1
@@ -293,8 +296,6 @@ class _Compiler(Transformer[Token, Any]):
 
     def negate(self, items: list[Q]) -> Q:
         return ~items[0]
-
-    pending: dict[str, Any]
 
 
 def _since(today: dt.date, days: int) -> dt.date:
@@ -428,7 +429,6 @@ def rule_compile(text: str, *, today: dt.date | None = None) -> Compiled:
     except UnexpectedInput as exc:  # any other refusal of the parser
         raise RuleError(_("This rule cannot be read."), line=exc.line, column=exc.column) from None
     compiler = _Compiler(today or timezone.localdate())
-    compiler.pending = {}
     try:
         q = compiler.transform(tree)
     except VisitError as exc:  # Lark wraps what the compiler refused
@@ -440,4 +440,4 @@ def rule_compile(text: str, *, today: dt.date | None = None) -> Compiled:
     return Compiled(q=q, aliases=compiler.pending, text=text)
 
 
-__all__ = ["FIELDS", "FUNCTIONS", "Compiled", "RuleError", "rule_compile"]
+__all__ = ["FIELDS", "FUNCTIONS", "HELP", "Compiled", "RuleError", "rule_compile"]

@@ -227,9 +227,12 @@ def tags_follow_merges() -> int:
     """Move the tags of doctors merged away to the doctor who now stands for them (the survivor
     keeps its own value where both have the tag); tags moved."""
     moved = 0
-    stale = HCPTag.objects.filter(hcp__merged_into__isnull=False).select_related("definition")
-    for tag in stale[:BATCH]:
-        survivor_id = hcp_survivor_ids([tag.hcp_id])[tag.hcp_id]
+    stale = list(
+        HCPTag.objects.filter(hcp__merged_into__isnull=False).select_related("definition")[:BATCH]
+    )
+    survivors = hcp_survivor_ids([tag.hcp_id for tag in stale])
+    for tag in stale:
+        survivor_id = survivors[tag.hcp_id]
         with transaction.atomic():
             if not HCPTag.objects.filter(hcp_id=survivor_id, definition=tag.definition).exists():
                 HCPTag.objects.create(

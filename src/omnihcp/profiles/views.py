@@ -40,8 +40,7 @@ def _form(request: HttpRequest, values: Any, errors: dict[str, str], **extra: An
         "errors": errors,
         "categories": TagCategory.choices,
         "kinds": TagKind.choices,
-        "fields": rules.FIELDS,
-        "functions": rules.FUNCTIONS,
+        **rules.HELP,
         **extra,
     }
     return render(request, "profiles/tag_form.html", context, status=400 if errors else 200)

@@ -28,8 +28,7 @@ def _form(request: HttpRequest, values: Any, errors: dict[str, str], **extra: An
     context = {
         "values": values,
         "errors": errors,
-        "fields": rules.FIELDS,
-        "functions": rules.FUNCTIONS,
+        **rules.HELP,
         **extra,
     }
     return render(request, "profiles/segment_form.html", context, status=400 if errors else 200)

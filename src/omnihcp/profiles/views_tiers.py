@@ -80,8 +80,7 @@ def tier_matrix(request: HttpRequest) -> HttpResponse:
         "tiers": TIERS,
         "distribution": _distribution(request, product) if matrix else [],
         "may_edit": getattr(request.user, "role", None) in TAG_EDITORS,
-        "fields": rules.FIELDS,
-        "functions": rules.FUNCTIONS,
+        **rules.HELP,
     }
     return render(request, "profiles/tiers.html", context, status=400 if errors else 200)
 
