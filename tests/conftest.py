@@ -6,7 +6,9 @@ of them. Tests speak of the fixed cast (``omnihcp.demo.cast``): "the Hangzhou re
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,8 @@ TEST_HCPS = 3_000
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # trained recommendation models go to a scratch directory, not the checkout's var/
+    settings.OMNIHCP_MODEL_DIR = Path(tempfile.mkdtemp(prefix="omnihcp-models-"))
 
 
 @pytest.fixture(scope="session")

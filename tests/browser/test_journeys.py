@@ -160,6 +160,8 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "new segment": "/profiles/segments/new/",
         "adoption funnel": "/profiles/adoption/",
         "tiering": "/profiles/tiers/",
+        "next best actions": "/profiles/nba/",
+        "suggestion feedback": "/profiles/nba/report/",
     }
     misfits = {}
     for name, path in pages.items():

@@ -106,3 +106,18 @@ def test_engaged_doctors_have_interests(month) -> None:
     from omnihcp.profiles.models import HCPTag
 
     assert HCPTag.objects.filter(definition__name="关注：高血压", weight__gt=0).exists()
+
+
+def test_the_rep_opens_on_next_best_actions_and_content(month, client_as) -> None:
+    from omnihcp.profiles.models import Suggestion
+
+    page = client_as("rep_hangzhou").get("/profiles/nba/").content.decode()
+    report = client_as("marketing").get("/profiles/nba/report/").content.decode()
+
+    assert page.count('data-nba="') >= 3
+    assert "data-why>" in page
+    assert Suggestion.objects.exclude(status="open").count() == 3
+    assert 'data-rate="' in report
+    doctor = Suggestion.objects.filter(kind="action").first().hcp_id
+    card = client_as("rep_hangzhou").get(f"/profiles/hcps/{doctor}/").content.decode()
+    assert 'data-section="next"' in card

@@ -129,3 +129,39 @@ def test_tags_of_a_merged_doctor_follow_the_survivor(cast_user, scope_of) -> Non
     tag = HCPTag.objects.get()
     assert (tag.hcp_id, tag.value) == (survivor.pk, "强")
     assert HCPTagEvent.objects.filter(hcp=survivor, source="merge").count() == 1
+
+
+def test_survey_answers_set_the_doctors_marketing_tag(cast_user, client_as, hangzhou_hcp) -> None:
+    from omnihcp.engagement.questionnaire import QuestionDraft
+
+    survey = approved_content(
+        cast_user("marketing"),
+        cast_user("medical"),
+        title="学习偏好调研",
+        kind="survey",
+        questions=(
+            QuestionDraft(
+                kind="single",
+                text="您更喜欢哪种学习方式？",
+                options="短视频 => 内容偏好:视频\n长文",
+            ),
+        ),
+    )
+    consent(hangzhou_hcp)
+    link = link_of(share(client_as("rep_hangzhou"), hangzhou_hcp, survey))
+    doctor = Client()
+    doctor.post(f"{link}consent/", {"answer": "yes"})
+    doctor.post(f"{link}answers/", {"q1": "0"})
+
+    tags_follow_activity()
+    tags_follow_activity()  # the same answer is not applied twice
+
+    tag = HCPTag.objects.get(hcp=hangzhou_hcp, definition__name="内容偏好")
+    assert (tag.value, tag.definition.category, tag.definition.kind) == (
+        "视频",
+        "marketing",
+        "manual",
+    )
+    assert HCPTagEvent.objects.get(hcp=hangzhou_hcp, definition=tag.definition).source == "survey"
+    page = client_as("rep_hangzhou").get(f"/profiles/hcps/{hangzhou_hcp.pk}/tags/").content.decode()
+    assert "内容偏好</strong>: 视频" in page

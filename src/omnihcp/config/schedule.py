@@ -50,6 +50,11 @@ SCHEDULE: tuple[Schedule, ...] = (
         "tiers follow the day's adoption stages; call plans read them in the morning",
     ),
     Schedule(
+        "omnihcp.profiles.tasks.nbc_train_task",
+        DAY,
+        "next best content learns from the day's reads; the model is trained on all of them",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.expire_content_task",
         HOUR,
         "content past its approval's validity must stop being sendable the day it ends",

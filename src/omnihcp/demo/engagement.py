@@ -24,10 +24,11 @@ from omnihcp.core.scope import DataScope
 from omnihcp.engagement import campaigns, consent, delivery, questionnaire, services
 from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
-from omnihcp.org.models import Product, User
+from omnihcp.org.models import Employee, Product, User
 from omnihcp.org.selectors import scope_for_user
-from omnihcp.profiles import adoption, interests, segments, tiers
+from omnihcp.profiles import adoption, interests, nba, segments, tiers
 from omnihcp.profiles import services as tag_services
+from omnihcp.profiles.recommend import nbc_train
 from omnihcp.tracking.rollups import activity_rollup
 
 DAYS = 30
@@ -256,7 +257,26 @@ def _engagement(seed: int) -> EngagementSummary:
             draft=segments.SegmentDraft(name=name.format(area=area), rule=rule.format(area=area)),
         )
     _adoption(items, rng)
+    _suggestions(rng)
     return EngagementSummary(len(items), deliveries, responses)
+
+
+def _suggestions(rng: random.Random) -> None:
+    """The next-best-content model trained on the month, and the Hangzhou rep's next best
+    actions of today, a few of them already answered (the feedback report has rows)."""
+    nbc_train()
+    rep = Employee.objects.filter(user__username="rep_hangzhou").first()
+    if rep is None:
+        return
+    rows = nba.rep_actions(employee=rep, limit=12)
+    for row in rows[6:9]:
+        outcome = rng.choice(["done", "not_now", "not_relevant"])
+        nba.action_feedback(
+            employee=rep,
+            suggestion_id=row.pk,
+            outcome=outcome,
+            reason="handled" if outcome == "not_relevant" else "",
+        )
 
 
 def _adoption(items: list[ContentItem], rng: random.Random) -> None:

@@ -347,3 +347,20 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         read_through=reading["read_through"],
         answered=reading["answered"],
     )
+
+
+def cap_frees_at(*, hcp_id: int, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the doctor may receive content again, if the frequency cap holds them now."""
+    now = now or timezone.now()
+    limit, days = frequency_cap()
+    sent = list(
+        Delivery.objects.filter(
+            hcp_id=hcp_id, sent_ok=True, created_at__gte=now - dt.timedelta(days=days)
+        )
+        .exclude(channel="link")
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(sent) < limit:
+        return None
+    return sent[-1] + dt.timedelta(days=days)

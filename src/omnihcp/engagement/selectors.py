@@ -240,3 +240,24 @@ def hcp_recent_reads(*, hcp_id: int, limit: int = 8) -> list[Delivery]:
     """The content the doctor opened most recently, with how deep they read."""
     rows = Delivery.objects.filter(hcp_id=hcp_id, opened_at__isnull=False).select_related("item")
     return list(rows.order_by("-opened_at", "-id")[:limit])
+
+
+def hcp_content_seen(*, hcp_id: int, sent_within_days: int = 14) -> set[int]:
+    """The content items the doctor opened, ever, or was sent within the last days."""
+    since = timezone.now() - dt.timedelta(days=sent_within_days)
+    return set(
+        Delivery.objects.filter(
+            Q(opened_at__isnull=False) | Q(created_at__gte=since, sent_ok=True), hcp_id=hcp_id
+        ).values_list("item_id", flat=True)
+    )
+
+
+def content_items_by_code(*, codes: list[str]) -> dict[str, ContentItem]:
+    rows = ContentItem.objects.filter(code__in=codes).select_related("approved_version")
+    return {item.code: item for item in rows}
+
+
+def answer_tags_since(since: dt.datetime, until: dt.datetime) -> list[AnswerTag]:
+    """Tags set by survey answers in ``[since, until)``, oldest first."""
+    rows = AnswerTag.objects.filter(set_at__gte=since, set_at__lt=until)
+    return list(rows.order_by("set_at", "id"))

@@ -61,7 +61,7 @@ def hcp_share(request: HttpRequest, hcp_id: int) -> HttpResponse:
         "items": selectors.content_list(filters=selectors.ContentFilter(sendable=True))[:200],
         "channels": channels,
         "errors": errors,
-        "values": request.POST,
+        "values": request.POST if request.method == "POST" else request.GET,
         "sent": sent,
         "link": delivery.delivery_url(sent, request.build_absolute_uri("/")) if sent else "",
         "key": uuid.uuid4().hex,

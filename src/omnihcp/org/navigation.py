@@ -37,12 +37,6 @@ MODULES: dict[str, Module] = {
             3,
         ),
         Module(
-            "profiles",
-            _("Profiles & recommendations"),
-            _("HCP 360, tags, tiers, adoption stages, segments and next best actions."),
-            5,
-        ),
-        Module(
             "fieldforce",
             _("Field force"),
             _("Call plans, visits, tasks, hand-offs, outreach programmes and manager nudges."),
@@ -90,7 +84,17 @@ class NavItem:
 
 
 # Menu keys per role, in the order the role works; "hcps"/"hcos" are the master-data lists.
-MANAGER_MENU = ("home", "hcps", "hcos", "adoption", "tiers", "fieldforce", "insights", "meetings")
+MANAGER_MENU = (
+    "home",
+    "hcps",
+    "hcos",
+    "adoption",
+    "tiers",
+    "nbareport",
+    "fieldforce",
+    "insights",
+    "meetings",
+)
 MENUS: dict[Role, tuple[str, ...]] = {
     Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "content", "profiles"),
     Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
@@ -107,7 +111,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "segments",
         "adoption",
         "tiers",
-        "profiles",
+        "nbareport",
         "meetings",
         "hcps",
         "hcos",
@@ -123,8 +127,8 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "segments",
         "adoption",
         "tiers",
+        "nbareport",
         "meetings",
-        "profiles",
         "hcps",
         "hcos",
     ),
@@ -227,6 +231,20 @@ def _item(key: str) -> NavItem:
             _("Adoption funnel"),
             reverse("profiles:adoption-funnel"),
             _("Where doctors stand on the adoption ladder, per product and region."),
+        )
+    if key == "profiles":
+        return NavItem(
+            key,
+            _("Next best actions"),
+            reverse("profiles:nba"),
+            _("Whom to contact today, how, with what content, and why."),
+        )
+    if key == "nbareport":
+        return NavItem(
+            key,
+            _("Suggestion feedback"),
+            reverse("profiles:nba-report"),
+            _("How reps answer next best actions, and which suggested content doctors open."),
         )
     if key == "tiers":
         return NavItem(

@@ -162,3 +162,19 @@ def scope_hco_count(*, scope: DataScope) -> int:
     if scope.hco_ids is None:
         raise ValueError("a global scope covers every HCO")
     return TerritoryHCO.objects.filter(hco_id__in=scope.hco_ids).values("hco_id").distinct().count()
+
+
+def therapy_area_ids_covering_hco(*, hco_id: int, on: dt.date | None = None) -> set[int]:
+    """The therapy areas of the products sold by the business units whose territories cover
+    the HCO today (empty when no territory covers it)."""
+    on = on or today()
+    territories = TerritoryHCO.objects.filter(_active(on), hco_id=hco_id).values("territory_id")
+    units = Territory.objects.filter(id__in=territories).values("business_unit_id")
+    return set(
+        Product.objects.filter(business_unit_id__in=units).values_list("therapy_area_id", flat=True)
+    )
+
+
+def rep_hco_ids(*, employee: Employee, on: dt.date | None = None) -> QuerySet[Any, Any]:
+    """The HCOs of the territories an employee answers for today, as a subquery."""
+    return territory_hco_ids(territories=territories_of(employee=employee, on=on), on=on)

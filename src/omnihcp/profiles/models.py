@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from omnihcp.core.models import TimeStampedModel
 from omnihcp.masterdata.models import HCP
+from omnihcp.profiles.reasons import reason_text
 
 
 class TagCategory(models.TextChoices):
@@ -237,3 +238,79 @@ class HCPTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hcp_id}/{self.product_id}: {self.tier}"
+
+
+class SuggestionKind(models.TextChoices):
+    CONTENT = "content", _("Next best content")
+    ACTION = "action", _("Next best action")
+
+
+class ActionType(models.TextChoices):
+    """Why a next best action was suggested (the rates are reported per type)."""
+
+    CONTENT = "content", _("Content to send")
+    HOT_READ = "hot_read", _("Deep read")
+    QUIZ = "quiz", _("Quiz answer")
+    ADOPTION = "adoption", _("Adoption opportunity")
+    CALL_GAP = "call_gap", _("Call-plan gap")
+    DORMANT = "dormant", _("No contact for long")
+
+
+class Feedback(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    NOT_NOW = "not_now", _("Not now")
+    NOT_RELEVANT = "not_relevant", _("Not relevant")
+
+
+class Suggestion(models.Model):
+    """One automated suggestion, as it was made: for a doctor (next best content) or for a rep
+    about a doctor (next best action), with the reason (``evidence``, rendered by ``why()`` in
+    the reader's language), whether it was personalised, what became of it (opened by the
+    doctor, the rep's feedback). PIPL Art. 24: every automated suggestion records why."""
+
+    hcp = models.ForeignKey(HCP, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=SuggestionKind.choices)
+    action_type = models.CharField(_("type"), max_length=10, choices=ActionType.choices)
+    key = models.CharField(max_length=60)  # what, and for whom: "item:12", "quiz:rep7"
+    day = models.DateField()
+    item = models.ForeignKey(
+        "engagement.ContentItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rep = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=16, blank=True)
+    rank = models.PositiveSmallIntegerField(default=0)
+    score = models.FloatField(default=0)
+    personalised = models.BooleanField(default=True)
+    method = models.CharField(max_length=12)  # hybrid / collaborative / content / popular / rules
+    evidence = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)  # the doctor opened the content
+    status = models.CharField(max_length=12, choices=Feedback.choices, default=Feedback.OPEN)
+    feedback_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["day", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["hcp", "kind", "key", "day"], name="suggestion_unique")
+        ]
+        indexes = [
+            models.Index(fields=["hcp", "kind", "-day"], name="suggestion_hcp_idx"),
+            models.Index(fields=["rep", "-day"], name="suggestion_rep_idx"),
+            models.Index(fields=["opened_at", "day"], name="suggestion_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id} {self.kind} {self.key} {self.day}"
+
+    def why(self) -> str:
+        """The reason in the reader's language."""
+        return reason_text(self.evidence)
+
+    def content_why(self) -> str:
+        """Why the content a next best action brings was chosen."""
+        return reason_text(self.evidence.get("content") or {})

@@ -7,18 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import NotFoundError
 from omnihcp.core.scope import DataScope
 from omnihcp.masterdata.models import HCP, RecordStatus
+from omnihcp.org.models import Employee
 from omnihcp.profiles.adoption import FunnelStep, adoption_funnel
 from omnihcp.profiles.models import (
     Adoption,
     AdoptionEvent,
+    Feedback,
     HCPTag,
     HCPTagEvent,
     HCPTier,
+    Suggestion,
+    SuggestionKind,
     TagDefinition,
 )
 from omnihcp.profiles.rules import rule_compile
@@ -98,3 +103,17 @@ def funnel(*, product: Any, scope: DataScope, province: str = "") -> list[Funnel
 
 def hcp_tiers(*, hcp: HCP) -> QuerySet[HCPTier]:
     return HCPTier.objects.filter(hcp=hcp).select_related("product").order_by("product__code")
+
+
+def hcp_open_actions(*, hcp: HCP, employee: Employee | None) -> list[Suggestion]:
+    """The rep's next best actions of today for this doctor that wait for an answer."""
+    if employee is None:
+        return []
+    rows = Suggestion.objects.filter(
+        hcp=hcp,
+        rep=employee,
+        kind=SuggestionKind.ACTION,
+        day=timezone.localdate(),
+        status=Feedback.OPEN,
+    )
+    return list(rows.select_related("hcp", "hcp__primary_hco", "item"))

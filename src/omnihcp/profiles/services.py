@@ -8,6 +8,7 @@ the same transaction; a recomputation writes only the differences.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError
+from omnihcp.engagement.selectors import answer_tags_since
 from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata.models import HCP, RecordStatus
 from omnihcp.masterdata.selectors_identity import hcp_survivor_ids
@@ -253,3 +255,41 @@ def tags_follow_merges() -> int:
                 moved += 1
             tag.delete()
     return moved
+
+
+def tags_from_answers(*, since: dt.datetime, until: dt.datetime) -> int:
+    """Survey answers that set a tag (an option's tag "name" or "name:value") set the manual
+    tag of that name on the doctor — a marketing tag made for it on first use. A name that
+    belongs to a rule or model tag is left to its rule or model. Tags set."""
+    changed = 0
+    for answer in answer_tags_since(since, until):
+        definition, _created = TagDefinition.objects.get_or_create(
+            name=answer.name[:60],
+            defaults={
+                "category": TagCategory.MARKETING,
+                "kind": TagKind.MANUAL,
+                "description": _("Set by survey answers."),
+            },
+        )
+        if definition.kind != TagKind.MANUAL or not definition.active:
+            continue
+        value = answer.value.strip()[:100]
+        hcp_id = hcp_survivor_ids([answer.hcp_id]).get(answer.hcp_id, answer.hcp_id)
+        with transaction.atomic():
+            tag, created = HCPTag.objects.select_for_update().get_or_create(
+                hcp_id=hcp_id, definition=definition, defaults={"value": value}
+            )
+            if not created and tag.value == value:
+                continue
+            tag.value, tag.set_by_id, tag.set_at = value, None, answer.set_at
+            tag.save()
+            HCPTagEvent.objects.create(
+                hcp_id=hcp_id,
+                definition=definition,
+                action=HCPTagEvent.Action.SET,
+                value=value,
+                source="survey",
+                created_at=answer.set_at,
+            )
+            changed += 1
+    return changed

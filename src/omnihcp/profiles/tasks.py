@@ -13,7 +13,8 @@ from omnihcp.engagement.selectors import hcp_ids_engaged_since
 from omnihcp.profiles.adoption import adoption_propose
 from omnihcp.profiles.interests import WINDOW_DAYS, interests_write
 from omnihcp.profiles.models import RecomputeCursor, TierMatrix
-from omnihcp.profiles.services import tags_follow_merges, tags_recompute_all
+from omnihcp.profiles.recommend import nbc_train, suggestions_follow_opens
+from omnihcp.profiles.services import tags_follow_merges, tags_from_answers, tags_recompute_all
 from omnihcp.profiles.tiers import tiers_compute
 from omnihcp.tracking.selectors import hcp_ids_active_since
 
@@ -22,8 +23,9 @@ FIRST_LOOK_BACK = dt.timedelta(days=1)
 
 
 def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
-    """Recompute the rule tags of doctors with activity since the last run, and propose their
-    adoption-stage moves; tags changed."""
+    """Recompute the rule tags of doctors with activity since the last run, propose their
+    adoption-stage moves, set the tags their survey answers carry, and mark the suggested
+    content they opened; tags changed."""
     now = now or timezone.now()
     with transaction.atomic():
         cursor, _created = RecomputeCursor.objects.select_for_update().get_or_create(
@@ -32,7 +34,8 @@ def tags_follow_activity(*, now: dt.datetime | None = None) -> int:
         since = cursor.at
         cursor.at = now
         cursor.save(update_fields=["at"])
-    moved = tags_follow_merges()
+    moved = tags_from_answers(since=since, until=now) + tags_follow_merges()
+    suggestions_follow_opens()
     hcp_ids = hcp_ids_active_since(since) | hcp_ids_engaged_since(since)
     if not hcp_ids:
         return moved
@@ -59,3 +62,9 @@ def tags_recompute_all_task() -> int:
 def tiers_compute_task() -> int:
     """Every product's tiers (stages and rules change during the day): doctors tiered."""
     return sum(sum(tiers_compute(matrix=m).values()) for m in TierMatrix.objects.all())
+
+
+@task()
+def nbc_train_task() -> int:
+    """The next-best-content model, trained on all engagement: doctors in the model."""
+    return nbc_train().doctors

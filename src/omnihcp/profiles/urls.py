@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.profiles import views, views_360, views_segments, views_tiers
+from omnihcp.profiles import views, views_360, views_nba, views_segments, views_tiers
 
 app_name = "profiles"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("hcps/<int:hcp_id>/tags/", views.hcp_tags, name="hcp-tags"),
     path("adoption/", views.adoption_funnel, name="adoption-funnel"),
     path("tiers/", views_tiers.tier_matrix, name="tiers"),
+    path("nba/", views_nba.nba_list, name="nba"),
+    path("nba/<int:suggestion_id>/feedback/", views_nba.nba_feedback, name="nba-feedback"),
+    path("nba/report/", views_nba.nba_report, name="nba-report"),
     path("segments/", views_segments.segment_list, name="segment-list"),
     path("segments/new/", views_segments.segment_new, name="segment-new"),
     path("segments/<int:segment_id>/", views_segments.segment_detail, name="segment-detail"),

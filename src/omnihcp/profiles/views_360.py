@@ -2,7 +2,9 @@
 where they work, their owning reps, consent, tiers and adoption stages per product, interests
 and tags by category, recent quiz and survey answers, what they read, the last 90 days of
 activity and the latest events (the full timeline one tap away). Every section reads through
-its module's selectors, and each is bounded, so the page stays fast at national scale."""
+its module's selectors, and each is bounded, so the page stays fast at national scale. Below
+the doctor's standing: the next best content, with reasons (recorded as suggestions), and the
+viewing rep's next best action for this doctor, if today's list holds one."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ from omnihcp.engagement import selectors as engagement
 from omnihcp.masterdata.selectors import hcp_affiliations, hcp_get
 from omnihcp.masterdata.selectors_identity import hcp_with_merged_ids
 from omnihcp.org.permissions import request_scope
-from omnihcp.org.selectors import reps_covering_hco
+from omnihcp.org.selectors import employee_for_user, reps_covering_hco
 from omnihcp.profiles import selectors
 from omnihcp.profiles.interests import PREFIX
 from omnihcp.profiles.models import TagCategory
+from omnihcp.profiles.nba import NOT_RELEVANT_REASONS
+from omnihcp.profiles.recommend import next_best_content
 from omnihcp.tracking import selectors as tracking
 
 RECENT = 8
@@ -35,6 +39,7 @@ def hcp_360(request: HttpRequest, hcp_id: int) -> HttpResponse:
     )
     others = [t for t in tags if not t.definition.name.startswith(PREFIX)]
     answers = consent.consent_current(hcp_id=hcp.pk)
+    employee = employee_for_user(user=request.user)  # type: ignore[arg-type]
     context = {
         "hcp": hcp,
         "affiliations": hcp_affiliations(hcp=hcp)[:5],
@@ -52,5 +57,8 @@ def hcp_360(request: HttpRequest, hcp_id: int) -> HttpResponse:
         "reads": engagement.hcp_recent_reads(hcp_id=hcp.pk, limit=RECENT),
         "summary": tracking.hcp_activity_summary(hcp_ids=ids)[:RECENT],
         "events": tracking.hcp_timeline(hcp_ids=ids, filters=tracking.TimelineFilter())[:RECENT],
+        "advice": next_best_content(hcp=hcp),
+        "actions": selectors.hcp_open_actions(hcp=hcp, employee=employee),
+        "reasons": NOT_RELEVANT_REASONS,
     }
     return render(request, "profiles/hcp_360.html", context)

@@ -4,8 +4,10 @@ latest events, and an HCP's timeline and activity summary (from the rollups)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,3 +152,31 @@ def hcp_ids_active_since(moment: dt.datetime, *, limit: int = 200_000) -> set[in
     """Doctors whose rolled-up activity has an event at or after ``moment``."""
     rows = HcpDailyActivity.objects.filter(last_at__gte=moment).values_list("hcp_id", flat=True)
     return set(rows.distinct()[:limit])
+
+
+def content_engagement(
+    *, opened: tuple[str, ...], deep: tuple[str, ...], batch: int = 50_000
+) -> Iterator[list[tuple[int, str, int, int, int]]]:
+    """The doctor × content engagement matrix, in batches of rows
+    ``(hcp_id, content_ref, times opened, deep views, first day)`` — the day as days since
+    1970-01-01, so millions of pairs are read without a datetime per row. ``opened`` and
+    ``deep`` name the events that count as an open and as a deep view (read to the end,
+    watched). One grouped scan of the activity table, in the database."""
+    table = Activity._meta.db_table
+    names = opened + deep
+    marks = ", ".join(["%s"] * len(names))
+    deep_marks = ", ".join(["%s"] * len(deep))
+    if connection.vendor == "postgresql":
+        first_day = "(EXTRACT(EPOCH FROM MIN(occurred_at)) / 86400)::bigint"
+    else:
+        first_day = "CAST(julianday(MIN(occurred_at)) - 2440587.5 AS INTEGER)"
+    sql = (
+        f"SELECT hcp_id, content_ref, COUNT(*), "  # noqa: S608 - names are ours, values bound
+        f"SUM(CASE WHEN event IN ({deep_marks}) THEN 1 ELSE 0 END), {first_day} "
+        f"FROM {table} WHERE hcp_id IS NOT NULL AND content_ref <> '' AND event IN ({marks}) "
+        f"GROUP BY hcp_id, content_ref"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*deep, *names])
+        while rows := cursor.fetchmany(batch):
+            yield rows
