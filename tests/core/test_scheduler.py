@@ -24,6 +24,7 @@ CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
 ALL_TAGS = "omnihcp.profiles.tasks.tags_recompute_all_task"
 TIERS = "omnihcp.profiles.tasks.tiers_compute_task"
+NBC = "omnihcp.profiles.tasks.nbc_train_task"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (SNAPSHOT, 24 * 3600),
         (EXPIRY, 3600),
         (ROLLUP, 60),
+        (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
         (TAGS, 60),
@@ -66,7 +68,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
     assert sorted(first) == sorted(
-        [SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS, TIERS]
+        [SNAPSHOT, EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS, TIERS, NBC]
     )
     assert again == []
     assert sorted(later) == sorted([EXPIRY, ROLLUP, CONTENT, CAMPAIGNS, TAGS])
