@@ -141,7 +141,7 @@ def campaign_list(*, status: str = "", item_id: int | None = None) -> QuerySet[C
         rows = rows.filter(status=status)
     if item_id:
         rows = rows.filter(item_id=item_id)
-    return rows
+    return rows.order_by("-scheduled_at", "-id")  # an aggregate drops Meta.ordering
 
 
 def campaign_get(*, campaign_id: int) -> Campaign:
