@@ -284,7 +284,7 @@ class Suggestion(models.Model):
     rank = models.PositiveSmallIntegerField(default=0)
     score = models.FloatField(default=0)
     personalised = models.BooleanField(default=True)
-    method = models.CharField(max_length=12)  # hybrid / collaborative / content / popular / rules
+    method = models.CharField(max_length=16)  # hybrid / collaborative / content / popular / rules
     evidence = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
     opened_at = models.DateTimeField(null=True, blank=True)  # the doctor opened the content

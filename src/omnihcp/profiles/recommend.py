@@ -5,7 +5,7 @@ the doctor × content engagement matrix from tracking (every open counts, a read
 a watched video counts three times more) — knows what doctors like this one went on to read.
 Content-based scoring — the doctor's interest tags (``profiles.interests``) against the terms
 of each item's title, summary and topics — serves doctors and content with little history. The
-collaborative share grows with the doctor's history: h / (h + 3) for h items engaged with.
+collaborative share grows with the doctor's history: h / (h + 1) for h items engaged with.
 
 Business rules come before any score, so no suggestion can break them: only approved content
 within its validity; only for a doctor with consent to marketing on some channel; nothing
@@ -73,7 +73,7 @@ FACTORS = 48
 ITERATIONS = 15
 REGULARIZATION = 0.05
 ALPHA = 8.0
-HISTORY_HALF = 3.0  # the collaborative share is h / (h + 3)
+HISTORY_HALF = 1.0  # the collaborative share is h / (h + 1)
 POPULAR_DAYS = 90
 NOT_RELEVANT_DAYS = 180
 MARKETING_CHANNELS = ("wecom", "sms", "email")

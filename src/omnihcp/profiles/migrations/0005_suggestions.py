@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('rank', models.PositiveSmallIntegerField(default=0)),
                 ('score', models.FloatField(default=0)),
                 ('personalised', models.BooleanField(default=True)),
-                ('method', models.CharField(max_length=12)),
+                ('method', models.CharField(max_length=16)),
                 ('evidence', models.JSONField(default=dict)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('opened_at', models.DateTimeField(blank=True, null=True)),
