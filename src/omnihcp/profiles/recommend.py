@@ -33,7 +33,6 @@ import os
 import shutil
 import time
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,7 +353,7 @@ def _rank(
     top_cb = max(content.values(), default=0.0)
     top_pop = max(popular.values(), default=0) or 1
     ranked = []
-    read = _history_items(hcp.pk) if collaborative else []
+    read = [d.item for d in hcp_recent_reads(hcp_id=hcp.pk, limit=30)] if collaborative else []
     for item in items:
         cf = max(collaborative.get(item.pk, 0.0), 0.0) / top_cf if top_cf else 0.0
         cb = content[item.pk] / top_cb if top_cb else 0.0
@@ -374,10 +373,6 @@ def _rank(
         ranked.append((item, score, method, evidence))
     ranked.sort(key=lambda r: (-r[1], r[0].pk))
     return ranked
-
-
-def _history_items(hcp_id: int, limit: int = 30) -> list[ContentItem]:
-    return [d.item for d in hcp_recent_reads(hcp_id=hcp_id, limit=limit)]
 
 
 def _allowed(answers: dict[tuple[str, str], bool], purpose: str) -> bool:
@@ -535,8 +530,3 @@ def nbc_evaluate(*, test_share: float = 0.2, k: int = 10, max_doctors: int = 20_
         recall={name: v[0] / n for name, v in totals.items()},
         ndcg={name: v[1] / n for name, v in totals.items()},
     )
-
-
-def nbc_for_many(hcps: Iterable[HCP], *, limit: int = 1) -> dict[int, ContentAdvice]:
-    """Next best content for a few doctors (a rep's action list), not recorded."""
-    return {hcp.pk: next_best_content(hcp=hcp, limit=limit, record=False) for hcp in hcps}

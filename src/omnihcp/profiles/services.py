@@ -262,7 +262,9 @@ def tags_from_answers(*, since: dt.datetime, until: dt.datetime) -> int:
     tag of that name on the doctor — a marketing tag made for it on first use. A name that
     belongs to a rule or model tag is left to its rule or model. Tags set."""
     changed = 0
-    for answer in answer_tags_since(since, until):
+    answers = answer_tags_since(since, until)
+    survivors = hcp_survivor_ids({answer.hcp_id for answer in answers})
+    for answer in answers:
         definition, _created = TagDefinition.objects.get_or_create(
             name=answer.name[:60],
             defaults={
@@ -274,7 +276,7 @@ def tags_from_answers(*, since: dt.datetime, until: dt.datetime) -> int:
         if definition.kind != TagKind.MANUAL or not definition.active:
             continue
         value = answer.value.strip()[:100]
-        hcp_id = hcp_survivor_ids([answer.hcp_id]).get(answer.hcp_id, answer.hcp_id)
+        hcp_id = survivors[answer.hcp_id]
         with transaction.atomic():
             tag, created = HCPTag.objects.select_for_update().get_or_create(
                 hcp_id=hcp_id, definition=definition, defaults={"value": value}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
@@ -29,7 +30,7 @@ def nba_list(request: HttpRequest) -> HttpResponse:
 def nba_feedback(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     employee = employee_for_user(user=request.user)  # type: ignore[arg-type]
     if employee is None:
-        raise NotFoundError("No such suggestion.")
+        raise NotFoundError(_("No such suggestion."))
     error = ""
     try:
         row = nba.action_feedback(
