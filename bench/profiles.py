@@ -6,7 +6,10 @@ popularity baseline of the same run).
 
 Setup, not timed: the database ``bench/seed.py --keep`` left at 1M HCPs is taken over (or a
 new one seeded with ``omnihcp demo --hcps N --no-engagement``), migrated, and loaded by
-``bench/profiles_child.py load EVENTS`` (see there what is generated).
+``bench/profiles_child.py load EVENTS`` (see there what is generated); then the activity
+windows are built (``omnihcp tracking windows``: wall time and peak RSS reported) and the
+segment counts measured twice, from the windows and, for comparison, with ``events()``
+summed from the daily rollups.
 
     .venv/bin/python bench/profiles.py                                 # both backends
     .venv/bin/python bench/profiles.py --backends sqlite --hcps 20000 --events 400000
@@ -83,8 +86,20 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             raise RuntimeError(load.output[-3000:])
         db.analyze()
         result["load_seconds"] = round(load.seconds, 1)
-    segment = _json("segments", args.queries, db)
-    result["segment_ms"] = {"p50": statistics.median(segment), "p95": percentile(segment, 95)}
+    windows = run_measured(
+        [str(OMNIHCP), "tracking", "windows"], env, logs / f"profiles-windows-{backend}.log"
+    )
+    if windows.returncode:
+        raise RuntimeError(windows.output[-3000:])
+    db.analyze()
+    result["windows"] = {
+        "seconds": round(windows.seconds, 1),
+        "peak_mib": round(windows.max_rss_mib),
+        "output": windows.output.strip().splitlines()[-1],
+    }
+    for key, step in (("segment_ms", "segments"), ("segment_rollups_ms", "segments-rollups")):
+        times = _json(step, args.queries, db)
+        result[key] = {"p50": statistics.median(times), "p95": percentile(times, 95)}
     for name, command in (("recompute", "recompute"), ("train", "nbc-train")):
         runs = [
             run_measured(
@@ -129,7 +144,8 @@ def main() -> None:
     rows = [
         [
             b,
-            f"{r['segment_ms']['p95']:.0f}",
+            f"{r['segment_ms']['p95']:.0f} ({r['segment_rollups_ms']['p95']:.0f})",
+            f"{r['windows']['seconds']:.0f} s / {r['windows']['peak_mib']:.0f} MiB",
             f"{r['hcp360_ms']['p95']:.0f}",
             f"{r['recompute']['seconds']:.0f} s / {r['recompute']['peak_mib']:.0f} MiB",
             f"{r['train']['seconds']:.0f} s / {r['train']['peak_mib']:.0f} MiB",
@@ -138,7 +154,8 @@ def main() -> None:
         ]
         for b, r in results.items()
     ]
-    print(table(["backend", "segment p95 ms", "360 p95 ms", "recompute", "train", "NDCG@10"], rows))
+    head = ["backend", "segment p95 ms (rollups)", "windows", "360 p95 ms", "recompute"]
+    print(table([*head, "train", "NDCG@10"], rows))
     write_json(
         RESULTS / f"profiles-{'-'.join(args.backends)}.json",
         {

@@ -14,6 +14,8 @@ Steps:
   rebuilt after, as a backfill would do.
 * ``segments N`` — N counts of three-condition rules (``rule_compile(...).apply(...).count()``,
   what the segment editor's live count runs), printed as JSON milliseconds.
+  ``segments-rollups N`` — the same rules with ``events()`` summed from the daily rollups, as
+  the compiler does when the activity windows do not end today (the figure before windows).
 * ``pages N`` — N HCP 360 pages (Django's test client, the full middleware and template
   stack, signed in as marketing — national scope) for random doctors, after 5 warm-up pages;
   printed as JSON milliseconds.
@@ -371,6 +373,13 @@ def segments(n: int) -> None:
     print(json.dumps(times))
 
 
+def segments_rollups(n: int) -> None:
+    from omnihcp.profiles import rules
+
+    setattr(rules, "windows_as_of", lambda: None)  # noqa: B010 — as if never built
+    segments(n)
+
+
 def pages(n: int) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(User.objects.get(username="marketing"))
@@ -393,4 +402,5 @@ def pages(n: int) -> None:
 
 if __name__ == "__main__":
     step, count = sys.argv[1], int(sys.argv[2])
-    {"load": load, "segments": segments, "pages": pages}[step](count)
+    steps = {"load": load, "segments": segments, "segments-rollups": segments_rollups}
+    {**steps, "pages": pages}[step](count)

@@ -3,14 +3,18 @@ database and match exactly the doctors a user would pick by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from omnihcp.core.scope import DataScope
 from omnihcp.masterdata.models import HCP
 from omnihcp.masterdata.selectors import HCPFilter, hcp_list
 from omnihcp.profiles.rules import RuleError, rule_compile
+from omnihcp.tracking.models import HcpDailyActivity
+from omnihcp.tracking.windows import windows_rebuild
 from tests.engagement.support import approved_content, consent, link_of, share
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +90,53 @@ def _open(link: str) -> Any:
     doctor = Client()
     doctor.post(f"{link}consent/", {"answer": "yes"})
     return doctor.get(link)
+
+
+def test_event_rules_match_the_same_doctors_from_windows_as_from_daily_rollups() -> None:
+    doctors = list(HCP.objects.order_by("pk")[:4])
+    today = timezone.localdate()
+    history = {  # doctor: (days ago, event, count)
+        0: [(0, "Content Read", 2), (40, "Content Read", 1)],
+        1: [(10, "Content Read", 1), (5, "Quiz Answered", 3)],
+        2: [(100, "Content Read", 5), (6, "Quiz Answered", 1)],
+        3: [],
+    }
+    for i, rows in history.items():
+        for ago, event, count in rows:
+            HcpDailyActivity.objects.create(
+                hcp=doctors[i],
+                day=today - dt.timedelta(days=ago),
+                event=event,
+                channel="wecom",
+                count=count,
+                last_at=timezone.now(),
+            )
+    expected = {
+        'events(name="Content Read", days=30) >= 2': {0},
+        'events(name="Content Read", days=90) >= 2': {0},
+        'events(name="Content Read", days=180) > 2': {0, 2},
+        "events(days=30) >= 3": {1},
+        "events(days=7) = 0": {3},
+        'events(name="Content Read", days=30) < 1': {2, 3},
+        'events(name="Content Read", days=365) in (1, 5)': {1, 2},
+        'events(name="Content Read", days=365) not in (1, 5)': {0, 3},
+        "events(days=30) != 4": {0, 2, 3},
+        'not events(name="Quiz Answered", days=14) >= 1 and events(days=365) >= 1': {0},
+        'events(name="Content Read", days=45) >= 3': {0},  # not a window: summed from rollups
+    }
+    doctor_ids = [d.pk for d in doctors]
+
+    def matched(rule: str) -> tuple[set[int], str]:
+        found = rule_compile(rule).apply(HCP.objects.filter(pk__in=doctor_ids))
+        return {doctor_ids.index(pk) for pk in found.values_list("pk", flat=True)}, str(found.query)
+
+    for rule, doctors_matched in expected.items():
+        assert matched(rule)[0] == doctors_matched, rule
+        assert "hcpactivitywindow" not in matched(rule)[1]  # no windows yet: rollups summed
+
+    windows_rebuild(today=today)
+
+    for rule, doctors_matched in expected.items():
+        found, sql = matched(rule)
+        assert found == doctors_matched, rule
+        assert ("hcpactivitywindow" in sql) == ("days=45" not in rule), rule

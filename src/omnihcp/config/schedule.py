@@ -29,6 +29,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "join their HCP's timeline within a minute",
     ),
     Schedule(
+        "omnihcp.tracking.tasks.rebuild_activity_windows_task",
+        5 * MINUTE,
+        "rules over events(days=N) read per-doctor windows that must end today: rebuilt "
+        "within minutes of midnight (asking is cheap; the rebuild runs once a day)",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

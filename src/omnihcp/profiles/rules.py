@@ -18,7 +18,9 @@ Fields: ``title``, ``position``, ``gender``, ``specialty``, ``city``, ``province
 
 Functions (activity from the rollups and deliveries, never raw events):
 
-* ``events(name="Content Read", days=30, channel="wecom")`` — events on the doctor's timeline;
+* ``events(name="Content Read", days=30, channel="wecom")`` — events on the doctor's timeline
+  (with days of 7, 14, 30, 60, 90, 180 or 365 and no channel, counted from the per-doctor
+  activity windows, ``tracking.windows``; otherwise summed from the daily rollups);
 * ``reads(therapy_area="心血管", topic="高血压", days=30)`` — content deliveries the doctor
   opened, optionally of one therapy area or topic;
 * ``read_through(days=30)`` — deliveries read to the end;
@@ -54,7 +56,8 @@ from lark.exceptions import (
 
 from omnihcp.engagement.models import Delivery, Response
 from omnihcp.profiles.models import HCPTag
-from omnihcp.tracking.models import HcpDailyActivity
+from omnihcp.tracking.models import HcpActivityWindow, HcpDailyActivity
+from omnihcp.tracking.windows import WINDOWS, windows_as_of
 
 MAX_RULE = 2000
 MAX_DAYS = 3650
@@ -136,14 +139,26 @@ _LOOKUPS = {
 }
 
 
+_HOLDS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": lambda count, value: count == value,
+    "gt": lambda count, value: count > value,
+    "gte": lambda count, value: count >= value,
+    "lt": lambda count, value: count < value,
+    "lte": lambda count, value: count <= value,
+    "in": lambda count, values: count in values,
+}
+
+
 @dataclass(frozen=True)
 class Operand:
-    """A compiled left-hand side: an ORM path to compare, and annotations it needs."""
+    """A compiled left-hand side: an ORM path to compare, and annotations it needs — or
+    ``test(lookup, value)``, which builds the comparison itself (a semi-join)."""
 
     path: str
     kind: str  # "text" or "number"
     annotations: dict[str, Any]
     token: Any
+    test: Callable[[str, Any], Q] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,13 @@ class _Compiler(Transformer[Token, Any]):
         self.today = today
         self.count = 0
         self.pending: dict[str, Any] = {}  # annotations the compiled Q needs
+        self._windows: bool | None = None
+
+    def windows_ready(self) -> bool:
+        """Whether the activity windows end on the rule's day (read once per rule)."""
+        if self._windows is None:
+            self._windows = windows_as_of() == self.today
+        return self._windows
 
     def _alias(self) -> str:
         self.count += 1
@@ -255,7 +277,8 @@ class _Compiler(Transformer[Token, Any]):
 
     # comparisons
     def compare(self, items: list[Any]) -> Q:
-        operand, op, (value, token) = items
+        operand: Operand = items[0]
+        op, (value, token) = items[1], items[2]
         kind = "number" if isinstance(value, int | float) else "text"
         if kind != operand.kind:
             raise _fail(
@@ -268,15 +291,22 @@ class _Compiler(Transformer[Token, Any]):
             raise _fail(_("Text can only be compared with = or !=."), op)
         self.pending.update(operand.annotations)
         if str(op) in ("!=", "≠"):
+            if operand.test is not None:
+                return ~operand.test("exact", value)
             return ~Q(**{operand.path: value})
+        if operand.test is not None:
+            return operand.test(_LOOKUPS[str(op)], value)
         return Q(**{f"{operand.path}__{_LOOKUPS[str(op)]}": value})
 
     def member(self, items: list[Any]) -> Q:
-        operand, values = items
+        operand: Operand = items[0]
+        values = items[1]
         for value, token in values:
             if isinstance(value, int | float) != (operand.kind == "number"):
                 raise _fail(_("All values must be of the field's kind."), token)
         self.pending.update(operand.annotations)
+        if operand.test is not None:
+            return operand.test("in", [v for v, _t in values])
         return Q(**{f"{operand.path}__in": [v for v, _t in values]})
 
     def not_member(self, items: list[Any]) -> Q:
@@ -302,9 +332,28 @@ def _since(today: dt.date, days: int) -> dt.date:
     return today - dt.timedelta(days=days - 1)
 
 
+def _window_test(event: str, column: str) -> Callable[[str, Any], Q]:
+    """A comparison of a doctor's window count as a semi-join on the windows table: doctors
+    with a row that holds, or — when a count of 0 holds too, as in ``< 3`` — doctors without
+    a row that fails (a doctor without a row has 0)."""
+
+    def test(lookup: str, value: Any) -> Q:
+        rows = HcpActivityWindow.objects.filter(event=event)
+        condition = Q(**{f"{column}__{lookup}": value})
+        if _HOLDS[lookup](0, value):
+            return ~Q(pk__in=rows.exclude(condition).values("hcp_id"))
+        return Q(pk__in=rows.filter(condition).values("hcp_id"))
+
+    return test
+
+
 def _events(compiler: _Compiler, args: dict[str, Any], name: Token) -> Operand:
+    days = _days(args, 30)
+    if days in WINDOWS and "channel" not in args and compiler.windows_ready():
+        test = _window_test(args["name"][0] if "name" in args else "", f"d{days}")
+        return Operand(f"d{days}", "number", {}, name, test)
     rows = HcpDailyActivity.objects.filter(
-        hcp_id=OuterRef("pk"), day__gte=_since(compiler.today, _days(args, 30))
+        hcp_id=OuterRef("pk"), day__gte=_since(compiler.today, days)
     )
     if "name" in args:
         rows = rows.filter(event=args["name"][0])

@@ -164,6 +164,33 @@ class HcpDailyActivity(models.Model):
         return f"{self.hcp_id} {self.day} {self.event}"
 
 
+class HcpActivityWindow(models.Model):
+    """Per HCP and event ("" = every event): how many in the last 7 … 365 days up to the day
+    the windows were built (``RollupCursor`` "windows", ``as_of``), so a rule's
+    ``events(days=30)`` reads one row per doctor instead of summing 30 daily rollups.
+
+    Built from ``HcpDailyActivity`` in full once a day, and for the doctors each rollup run
+    touched (``tracking.windows``)."""
+
+    hcp = models.ForeignKey(
+        HCP, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    event = models.CharField(max_length=200, blank=True)
+    d7 = models.PositiveIntegerField(default=0)
+    d14 = models.PositiveIntegerField(default=0)
+    d30 = models.PositiveIntegerField(default=0)
+    d60 = models.PositiveIntegerField(default=0)
+    d90 = models.PositiveIntegerField(default=0)
+    d180 = models.PositiveIntegerField(default=0)
+    d365 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hcp", "event"], name="hcp_window_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.hcp_id} {self.event or '*'} {self.d30}/30d"
+
+
 class ContentDailyActivity(models.Model):
     """Per content item (or page), day, event and channel: events, and seconds spent."""
 
@@ -207,6 +234,7 @@ class RollupCursor(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     last_id = models.BigIntegerField(default=0)
+    as_of = models.DateField(null=True, blank=True)  # the day activity windows end
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

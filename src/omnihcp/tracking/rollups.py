@@ -9,7 +9,9 @@ One run, in one transaction holding the cursor row (so two workers never count t
 2. for those now resolved, their events already counted are attached to the HCP and added to
    the HCP rollups;
 3. the events after the cursor are counted — those of identities resolved by now attached on
-   the way — and the cursor moves on.
+   the way — and the cursor moves on;
+4. the activity windows of the doctors whose rollups changed are counted again
+   (``tracking.windows``).
 
 The cursor stops short of events received in the last few seconds: on PostgreSQL an id is
 taken before its transaction commits, so a slightly older id may still appear.
@@ -41,6 +43,7 @@ from omnihcp.tracking.models import (
     StreamDailyActivity,
     TrackedIdentity,
 )
+from omnihcp.tracking.windows import windows_refresh
 
 CURSOR = "activity"
 BATCH = 20_000
@@ -134,6 +137,7 @@ def activity_rollup(*, batches: int = 50, settle: dt.timedelta = SETTLE) -> Roll
             result.events += len(rows)
             last = rows[-1]["id"]
         _write(counts)
+        windows_refresh({key[0] for key in counts.hcp})
         cursor.last_id = last
         cursor.save(update_fields=["last_id", "updated_at"])
         result.last_id = last
