@@ -7,7 +7,7 @@ of them. Tests speak of the fixed cast (``omnihcp.demo.cast``): "the Hangzhou re
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +79,16 @@ def beijing_hcp(scope_of: Callable[[str], Any]) -> Any:
         if not selectors.hcp_list(scope=hangzhou).filter(pk=hcp.pk).exists():
             return hcp
     raise AssertionError("the demo company has no Beijing-only doctor")
+
+
+@pytest.fixture
+def wecom(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A local server speaking WeCom's server API, with the adapter's settings pointing at it."""
+    from tests.engagement.fake_servers import CORP_ID, SECRET, FakeServer, WeComHandler
+
+    with FakeServer(WeComHandler) as server:
+        monkeypatch.setenv("OMNIHCP_WECOM_API_BASE", f"{server.url}/cgi-bin/")
+        monkeypatch.setenv("OMNIHCP_WECOM_CORP_ID", CORP_ID)
+        monkeypatch.setenv("OMNIHCP_WECOM_SECRET", SECRET)
+        monkeypatch.setenv("OMNIHCP_WECOM_AGENT_ID", "1000002")
+        yield server

@@ -20,6 +20,7 @@ SNAPSHOT = "omnihcp.masterdata.tasks.take_quality_snapshot_task"
 EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
 ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 WINDOWS = "omnihcp.tracking.tasks.rebuild_activity_windows_task"
+HANDOFFS = "omnihcp.fieldforce.tasks.handoffs_from_signals_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -41,6 +42,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (EXPIRY, 3600),
         (ROLLUP, 60),
         (WINDOWS, 300),
+        (HANDOFFS, 60),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -70,10 +72,22 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     later = enqueue_due(SCHEDULE, now=timezone.now() + dt.timedelta(minutes=61))
 
     assert sorted(first) == sorted(
-        [SNAPSHOT, EXPIRY, ROLLUP, WINDOWS, CONTENT, CAMPAIGNS, TAGS, ALL_TAGS, TIERS, NBC]
+        [
+            SNAPSHOT,
+            EXPIRY,
+            ROLLUP,
+            WINDOWS,
+            HANDOFFS,
+            CONTENT,
+            CAMPAIGNS,
+            TAGS,
+            ALL_TAGS,
+            TIERS,
+            NBC,
+        ]
     )
     assert again == []
-    assert sorted(later) == sorted([EXPIRY, ROLLUP, WINDOWS, CONTENT, CAMPAIGNS, TAGS])
+    assert sorted(later) == sorted([EXPIRY, ROLLUP, WINDOWS, HANDOFFS, CONTENT, CAMPAIGNS, TAGS])
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from django.core import mail
 
 from omnihcp.engagement.channels import OutboundMessage, channel_for
-from tests.engagement.fake_servers import CORP_ID, SECRET, FakeServer, SmsHandler, WeComHandler
-
-
-@pytest.fixture
-def wecom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeServer]:
-    with FakeServer(WeComHandler) as server:
-        monkeypatch.setenv("OMNIHCP_WECOM_API_BASE", f"{server.url}/cgi-bin/")
-        monkeypatch.setenv("OMNIHCP_WECOM_CORP_ID", CORP_ID)
-        monkeypatch.setenv("OMNIHCP_WECOM_SECRET", SECRET)
-        monkeypatch.setenv("OMNIHCP_WECOM_AGENT_ID", "1000002")
-        yield server
-
+from tests.engagement.fake_servers import FakeServer, SmsHandler
 
 CARD = OutboundMessage(
     channel="wecom",

@@ -35,6 +35,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "within minutes of midnight (asking is cheap; the rebuild runs once a day)",
     ),
     Schedule(
+        "omnihcp.fieldforce.tasks.handoffs_from_signals_task",
+        MINUTE,
+        "when a doctor shows interest the owning rep hears within a minute (a task and a WeCom "
+        "message)",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

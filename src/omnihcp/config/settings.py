@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "omnihcp.tracking",
     "omnihcp.engagement",
     "omnihcp.profiles",
+    "omnihcp.fieldforce",
     "omnihcp.demo",
 ]
 

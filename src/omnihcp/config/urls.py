@@ -12,6 +12,7 @@ urlpatterns = [
     path("engagement/", include("omnihcp.engagement.urls")),
     path("c/", include("omnihcp.engagement.urls_public")),
     path("profiles/", include("omnihcp.profiles.urls")),
+    path("ff/", include("omnihcp.fieldforce.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -56,6 +56,9 @@ class HCO(TimeStampedModel):
     address = models.CharField(_("address"), max_length=200, blank=True)
     uscc = models.CharField(_("USCC"), max_length=18, null=True, blank=True, unique=True)
     beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    # WGS-84, for the distance of a visit's check-in to the hospital
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE
     )

@@ -96,7 +96,7 @@ MANAGER_MENU = (
     "meetings",
 )
 MENUS: dict[Role, tuple[str, ...]] = {
-    Role.REP: ("home", "hcps", "hcos", "mydcr", "fieldforce", "content", "profiles"),
+    Role.REP: ("home", "today", "hcps", "hcos", "mydcr", "content", "profiles"),
     Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
     Role.DISTRICT_MANAGER: MANAGER_MENU,
     Role.AREA_MANAGER: MANAGER_MENU,
@@ -231,6 +231,13 @@ def _item(key: str) -> NavItem:
             _("Adoption funnel"),
             reverse("profiles:adoption-funnel"),
             _("Where doctors stand on the adoption ladder, per product and region."),
+        )
+    if key == "today":
+        return NavItem(
+            key,
+            _("Today"),
+            reverse("fieldforce:today"),
+            _("Hot leads, due tasks, next best actions and today's visits; log a visit."),
         )
     if key == "profiles":
         return NavItem(

@@ -4,8 +4,9 @@ latest events, and an HCP's timeline and activity summary (from the rollups)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
@@ -180,3 +181,32 @@ def content_engagement(
         cursor.execute(sql, [*deep, *names])
         while rows := cursor.fetchmany(batch):
             yield rows
+
+
+def hcp_events_after(
+    *, last_id: int, events: Collection[str], settle: dt.timedelta, limit: int = 5000
+) -> list[dict[str, Any]]:
+    """Events of resolved doctors with an id after ``last_id`` and received more than
+    ``settle`` ago (on PostgreSQL a lower id may still be committing), oldest first."""
+    rows = (
+        Activity.objects.filter(
+            id__gt=last_id,
+            event__in=list(events),
+            hcp__isnull=False,
+            received_at__lt=timezone.now() - settle,
+        )
+        .order_by("id")
+        .values("id", "hcp_id", "event", "content_ref", "occurred_at", "properties")
+    )
+    return [dict(row) for row in rows[:limit]]
+
+
+def activity_last_id(*, settle: dt.timedelta) -> int:
+    """The id of the last event received more than ``settle`` ago (0 when none)."""
+    return (
+        Activity.objects.filter(received_at__lt=timezone.now() - settle)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )

@@ -1,0 +1,127 @@
+"""Field force: visits a rep logs and the tasks that tell a rep whom to see.
+
+A ``Visit`` is one contact of a rep with a doctor — face to face (with check-in and check-out
+locations and the distance to the hospital), remote by video or phone, or a WeCom chat — with
+the products and key messages discussed, the content shown, the doctor's feedback and
+objections, and the next step. ``client_key`` is the key the visit form made on the device:
+a draft submitted twice (the network dropped after the first try) is stored once.
+
+A ``Task`` is something a rep should do about a doctor, from any source (a hot signal, next
+best action, a manager's nudge, a virtual rep's hand-off, a DCR outcome, a visit's next step).
+``dedupe_key`` keeps one open task per rep, doctor and reason: a doctor who reads three
+articles in an hour makes one task, not three.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from omnihcp.core.models import TimeStampedModel
+from omnihcp.engagement.models import ContentItem
+from omnihcp.masterdata.models import HCO, HCP
+from omnihcp.org.models import Employee, Product
+
+
+class VisitKind(models.TextChoices):
+    FACE_TO_FACE = "f2f", _("Face to face")
+    VIDEO = "video", _("Video call")
+    PHONE = "phone", _("Phone call")
+    WECOM = "wecom", _("WeCom chat")
+
+
+class Visit(TimeStampedModel):
+    rep = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="visits")
+    hcp = models.ForeignKey(HCP, on_delete=models.PROTECT, related_name="+")
+    hco = models.ForeignKey(HCO, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=VisitKind.choices)
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    check_in_lat = models.FloatField(null=True, blank=True)
+    check_in_lng = models.FloatField(null=True, blank=True)
+    check_out_lat = models.FloatField(null=True, blank=True)
+    check_out_lng = models.FloatField(null=True, blank=True)
+    distance_m = models.PositiveIntegerField(null=True, blank=True)  # check-in ↔ the hospital
+    far_from_hco = models.BooleanField(default=False)
+    products = models.ManyToManyField(Product, blank=True, related_name="+")
+    key_messages = models.TextField(_("key messages"), blank=True)
+    content = models.ManyToManyField(ContentItem, blank=True, related_name="+")
+    feedback = models.TextField(_("doctor's feedback"), blank=True)
+    objections = models.TextField(_("objections"), blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    client_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rep", "client_key"], name="visit_client_key_unique")
+        ]
+        indexes = [
+            models.Index(fields=["rep", "started_at"], name="visit_rep_idx"),
+            models.Index(fields=["hcp", "started_at"], name="visit_hcp_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} → {self.hcp_id} {self.started_at:%Y-%m-%d}"
+
+
+class TaskSource(models.TextChoices):
+    HOT_SIGNAL = "hot_signal", _("Hot signal")
+    NEXT_BEST_ACTION = "nba", _("Next best action")
+    MANAGER = "manager", _("Manager")
+    VIRTUAL_REP = "virtual_rep", _("Virtual rep")
+    DCR = "dcr", _("Data change request")
+    VISIT = "visit", _("Visit next step")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(TimeStampedModel):
+    assignee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="tasks")
+    hcp = models.ForeignKey(HCP, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=12, choices=TaskSource.choices)
+    title = models.CharField(_("title"), max_length=200)
+    detail = models.JSONField(default=dict, blank=True)  # the evidence, shown as the reason
+    due_on = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(max_length=120)
+    signal_at = models.DateTimeField(null=True, blank=True)  # when the doctor did it
+    notified_at = models.DateTimeField(null=True, blank=True)  # WeCom message sent
+    notify_error = models.CharField(max_length=200, blank=True)
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+
+    class Meta:
+        ordering = ["due_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignee", "dedupe_key"],
+                condition=Q(status="open"),
+                name="task_open_dedupe",
+            )
+        ]
+        indexes = [models.Index(fields=["assignee", "status", "due_on"], name="task_rep_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SignalCursor(models.Model):
+    """How far the hand-off job has read the Activity store (the last event id it looked at)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.last_id}"

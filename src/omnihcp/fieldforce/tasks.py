@@ -1,0 +1,13 @@
+"""Background jobs of field force (django-tasks), listed in ``config/schedule.py``."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from omnihcp.fieldforce.handoffs import handoffs_from_signals
+
+
+@task()
+def handoffs_from_signals_task() -> int:
+    """Hot signals of the last minute as tasks and WeCom messages to the owning reps."""
+    return handoffs_from_signals().tasks_opened

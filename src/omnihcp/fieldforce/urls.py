@@ -1,0 +1,13 @@
+from django.urls import path
+
+from omnihcp.fieldforce import views
+
+app_name = "fieldforce"
+urlpatterns = [
+    path("today/", views.today, name="today"),
+    path("visits/", views.visit_submit, name="visit-submit"),
+    path("visits/new/<int:hcp_id>/", views.visit_new, name="visit-new"),
+    path("visits/<int:visit_id>/", views.visit_detail, name="visit"),
+    path("hcps/<int:hcp_id>/visits/", views.hcp_visits, name="hcp-visits"),
+    path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
+]
