@@ -136,6 +136,8 @@ print("{FACTS_MARKER}" + json.dumps({{
         "pinyin": doctor.name_pinyin,
         "mobile_masked": doctor.mobile_masked,
         "hco_id": doctor.primary_hco_id,
+        "hco_lat": doctor.primary_hco.latitude,
+        "hco_lng": doctor.primary_hco.longitude,
     }},
     "beijing_only_hcp_id": elsewhere.pk,
     "quiz_id": quiz.pk,

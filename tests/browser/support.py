@@ -22,6 +22,8 @@ class Doctor:
     pinyin: str
     mobile_masked: str
     hco_id: int
+    hco_lat: float  # where the doctor's hospital is (a visit's check-in is measured to it)
+    hco_lng: float
 
 
 @dataclass(frozen=True)
