@@ -21,6 +21,7 @@ EXPIRY = "omnihcp.masterdata.tasks.expire_abandoned_uploads_task"
 ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 WINDOWS = "omnihcp.tracking.tasks.rebuild_activity_windows_task"
 HANDOFFS = "omnihcp.fieldforce.tasks.handoffs_from_signals_task"
+PLANS = "omnihcp.fieldforce.tasks.call_plans_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -43,6 +44,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (ROLLUP, 60),
         (WINDOWS, 300),
         (HANDOFFS, 60),
+        (PLANS, 24 * 3600),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -78,6 +80,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             ROLLUP,
             WINDOWS,
             HANDOFFS,
+            PLANS,
             CONTENT,
             CAMPAIGNS,
             TAGS,

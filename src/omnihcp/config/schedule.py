@@ -67,6 +67,11 @@ SCHEDULE: tuple[Schedule, ...] = (
         "next best content learns from the day's reads; the model is trained on all of them",
     ),
     Schedule(
+        "omnihcp.fieldforce.tasks.call_plans_task",
+        DAY,
+        "a rep opens the new month with its call plan (a plan already made is left alone)",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.expire_content_task",
         HOUR,
         "content past its approval's validity must stop being sendable the day it ends",

@@ -125,3 +125,37 @@ class SignalCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.last_id}"
+
+
+class CallPlan(TimeStampedModel):
+    """A rep's plan for a month: which doctors to see how often (``CallPlanLine``), generated
+    from the tiers of the doctors in the rep's territories and editable by the manager."""
+
+    rep = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="call_plans")
+    month = models.DateField(_("month"))  # the first day of the month
+    generated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [models.UniqueConstraint(fields=["rep", "month"], name="call_plan_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.month:%Y-%m}"
+
+
+class CallPlanLine(models.Model):
+    plan = models.ForeignKey(CallPlan, on_delete=models.CASCADE, related_name="lines")
+    hcp = models.ForeignKey(HCP, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(_("tier"), max_length=1, blank=True)
+    planned = models.PositiveSmallIntegerField(_("planned calls"))
+    edited_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # set when a manager changed the generated number (regeneration keeps it)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "hcp"], name="call_plan_line_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {self.hcp_id} × {self.planned}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from omnihcp.fieldforce.callplans import call_plans_generate
 from omnihcp.fieldforce.handoffs import handoffs_from_signals
 
 
@@ -11,3 +12,9 @@ from omnihcp.fieldforce.handoffs import handoffs_from_signals
 def handoffs_from_signals_task() -> int:
     """Hot signals of the last minute as tasks and WeCom messages to the owning reps."""
     return handoffs_from_signals().tasks_opened
+
+
+@task()
+def call_plans_task() -> int:
+    """This month's call plan of every rep who has none yet: plans generated."""
+    return call_plans_generate()

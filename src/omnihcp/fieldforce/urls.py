@@ -9,5 +9,7 @@ urlpatterns = [
     path("visits/new/<int:hcp_id>/", views.visit_new, name="visit-new"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit"),
     path("hcps/<int:hcp_id>/visits/", views.hcp_visits, name="hcp-visits"),
+    path("plan/", views.plan_mine, name="plan-mine"),
+    path("plan/<int:plan_id>/", views.plan_detail, name="plan"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
 ]

@@ -19,17 +19,18 @@ from django.views.decorators.http import require_POST
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.selectors import ContentFilter, content_list
-from omnihcp.fieldforce import selectors, services
+from omnihcp.fieldforce import callplans, selectors, services
 from omnihcp.fieldforce.models import Task, VisitKind
 from omnihcp.masterdata.selectors import hcp_get
 from omnihcp.masterdata.selectors_identity import hcp_with_merged_ids
-from omnihcp.org.models import Employee
+from omnihcp.org.models import Employee, Role
 from omnihcp.org.permissions import request_scope
 from omnihcp.org.selectors import employee_for_user, product_list
 from omnihcp.profiles.models import AdoptionStage
 from omnihcp.profiles.nba import rep_actions
 
 NBA_ON_TODAY = 5
+PLANNED_ON_TODAY = 8
 
 
 def _employee(request: HttpRequest) -> Employee | None:
@@ -42,7 +43,15 @@ def today(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"employee": employee}
     if employee is not None:
         midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+        plan = callplans.rep_plan(rep=employee)
+        progress = callplans.call_plan_progress(plan=plan) if plan else None
+        planned = sorted(
+            (row for row in (progress.rows if progress else []) if row.gap),
+            key=lambda row: (row.line.tier or "Z", -row.gap),
+        )
         context |= {
+            "progress": progress,
+            "planned": planned[:PLANNED_ON_TODAY],
             "hot": list(selectors.rep_hot_leads(employee=employee)[:20]),
             "due": list(selectors.rep_tasks_due(employee=employee)[:20]),
             "actions": rep_actions(employee=employee)[:NBA_ON_TODAY],
@@ -220,3 +229,37 @@ def hcp_visits(request: HttpRequest, hcp_id: int) -> HttpResponse:
         "can_log": _employee(request) is not None,
     }
     return render(request, "fieldforce/_hcp_visits.html", context)
+
+
+@login_required
+def plan_mine(request: HttpRequest) -> HttpResponse:
+    employee = _employee(request)
+    if employee is not None and employee.position != Role.REP:
+        team = callplans.team_plans(manager=employee)
+        return render(request, "fieldforce/plan_team.html", {"team": team})
+    plan = callplans.rep_plan(rep=employee) if employee is not None else None
+    if plan is None:
+        return render(request, "fieldforce/plan.html", {"progress": None})
+    return redirect("fieldforce:plan", plan_id=plan.pk)
+
+
+@login_required
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan, editable = callplans.plan_get(actor=request.user, plan_id=plan_id)
+    context: dict[str, Any] = {"editable": editable}
+    if request.method == "POST" and editable:
+        line_id = request.POST.get("line", "")
+        try:
+            callplans.call_plan_edit(
+                actor=request.user,
+                plan=plan,
+                line_id=int(line_id) if line_id.isdigit() else 0,
+                planned=request.POST.get("planned", ""),
+            )
+        except ApplicationError as exc:
+            if isinstance(exc, NotFoundError):
+                raise
+            context |= {"error": exc.message, "error_line": line_id}
+    context["progress"] = callplans.call_plan_progress(plan=plan)
+    status = 400 if "error" in context else 200
+    return render(request, "fieldforce/plan.html", context, status=status)

@@ -91,6 +91,7 @@ MANAGER_MENU = (
     "adoption",
     "tiers",
     "nbareport",
+    "callplans",
     "fieldforce",
     "insights",
     "meetings",
@@ -231,6 +232,13 @@ def _item(key: str) -> NavItem:
             _("Adoption funnel"),
             reverse("profiles:adoption-funnel"),
             _("Where doctors stand on the adoption ladder, per product and region."),
+        )
+    if key == "callplans":
+        return NavItem(
+            key,
+            _("Call plans"),
+            reverse("fieldforce:plan-mine"),
+            _("Each rep's calls planned this month from the tiers, against the visits made."),
         )
     if key == "today":
         return NavItem(

@@ -25,6 +25,7 @@ from omnihcp.profiles.models import (
     Suggestion,
     SuggestionKind,
     TagDefinition,
+    TierMatrix,
 )
 from omnihcp.profiles.rules import rule_compile
 
@@ -117,3 +118,26 @@ def hcp_open_actions(*, hcp: HCP, employee: Employee | None) -> list[Suggestion]
         status=Feedback.OPEN,
     )
     return list(rows.select_related("hcp", "hcp__primary_hco", "item"))
+
+
+def planned_calls(
+    *, doctors: QuerySet[HCP], business_unit_ids: list[int]
+) -> dict[int, tuple[str, int]]:
+    """For each doctor with a tier in a product of these business units: the best tier and
+    the calls a month the tier matrix gives it (the most any of the doctor's products asks)."""
+    frequencies = {
+        m.product_id: m.frequencies
+        for m in TierMatrix.objects.filter(product__business_unit_id__in=business_unit_ids)
+    }
+    found: dict[int, tuple[str, int]] = {}
+    rows = HCPTier.objects.filter(
+        hcp_id__in=doctors.values("id"), product_id__in=list(frequencies)
+    ).values_list("hcp_id", "product_id", "tier")
+    for hcp_id, product_id, tier in rows.iterator(chunk_size=5000):
+        planned = int(frequencies[product_id].get(tier, 0) or 0)
+        best = found.get(hcp_id)
+        if planned and (
+            best is None or planned > best[1] or (planned == best[1] and tier < best[0])
+        ):
+            found[hcp_id] = (tier, planned)
+    return found
