@@ -121,3 +121,18 @@ def test_the_rep_opens_on_next_best_actions_and_content(month, client_as) -> Non
     doctor = Suggestion.objects.filter(kind="action").first().hcp_id
     card = client_as("rep_hangzhou").get(f"/profiles/hcps/{doctor}/").content.decode()
     assert 'data-section="next"' in card
+
+
+def test_the_rep_opens_on_a_today_page_with_plan_visits_and_hot_leads(month, client_as) -> None:
+    from omnihcp.fieldforce.models import Task, Visit
+
+    manager = client_as("dm_hangzhou").get("/ff/plan/").content.decode()
+    today = client_as("rep_hangzhou").get("/ff/today/").content.decode()
+
+    assert Visit.objects.filter(rep__user__username="rep_hangzhou").count() == 6
+    assert Visit.objects.filter(far_from_hco=True).count() == 1
+    assert today.count('data-source="hot_signal"') >= 1
+    assert 'data-source="visit"' in today  # the first visit's next step
+    assert "calls made" in today
+    assert 'data-team-plan="' in manager
+    assert Task.objects.filter(source="hot_signal", notify_error="WeCom not configured").exists()

@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from omnihcp.core.scope import DataScope
+from omnihcp.demo.fieldforce import demo_fieldforce
 from omnihcp.engagement import campaigns, consent, delivery, questionnaire, services
 from omnihcp.engagement.models import ContentItem, Question
 from omnihcp.masterdata.selectors import hcp_list
@@ -258,6 +259,7 @@ def _engagement(seed: int) -> EngagementSummary:
         )
     _adoption(items, rng)
     _suggestions(rng)
+    demo_fieldforce(rng)
     return EngagementSummary(len(items), deliveries, responses)
 
 

@@ -13,6 +13,7 @@ making another task and another message. A message that WeCom refused is recorde
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -79,8 +80,11 @@ def _title(hcp: HCP, event: str) -> str:
 def _notify(task: Task, employee: Employee) -> bool:
     """Send the rep a WeCom app message for the task; True when WeCom accepted it."""
     userid = employee.user.wecom_userid if employee.user else ""
-    if not userid:
-        task.notify_error = "no WeCom userid"
+    problem = "" if userid else "no WeCom userid"
+    if not os.environ.get("OMNIHCP_WECOM_CORP_ID"):
+        problem = "WeCom not configured"  # a laptop or the demo: the task page is enough
+    if problem:
+        task.notify_error = problem
         task.save(update_fields=["notify_error", "updated_at"])
         return False
     url = settings.OMNIHCP_BASE_URL.rstrip("/") + reverse("fieldforce:today")
