@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from omnihcp.core.api import install_error_handlers
+from omnihcp.fieldforce.api import router as fieldforce_router
 from omnihcp.masterdata.api import router as masterdata_router
 from omnihcp.org.api import router as org_router
 from omnihcp.org.auth import api_auth
@@ -12,7 +13,7 @@ api = NinjaAPI(
     title="OmniHCP API",
     version="1",
     description=(
-        "Master data, organisation, products and event tracking of OmniHCP. "
+        "Master data, organisation, products, field force and event tracking of OmniHCP. "
         "The tracking API under `/api/v1/` speaks Segment's HTTP Tracking API: give an SDK "
         "this server's `/api` as its host and a source's write key. Authenticate with "
         "`Authorization: Bearer <token>` (integrations) or the session cookie (pages). "
@@ -24,4 +25,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/org/", org_router)
 api.add_router("/md/", masterdata_router)
+api.add_router("/ff/", fieldforce_router)
 install_tracking(api)

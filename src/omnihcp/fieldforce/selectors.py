@@ -28,6 +28,13 @@ def rep_tasks_due(*, employee: Employee, today: dt.date | None = None) -> QueryS
     )
 
 
+def rep_open_tasks(*, employee: Employee) -> QuerySet[Task]:
+    """Every open task of the rep, soonest due first."""
+    return Task.objects.filter(assignee=employee, status=TaskStatus.OPEN).order_by(
+        "due_on", "-created_at"
+    )
+
+
 def rep_hot_leads(*, employee: Employee) -> QuerySet[Task]:
     """The rep's open hot-signal tasks, the doctor's latest signal first."""
     return (
