@@ -43,7 +43,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (EXPIRY, 3600),
         (ROLLUP, 60),
         (WINDOWS, 300),
-        (HANDOFFS, 60),
+        (HANDOFFS, 15),
         (PLANS, 24 * 3600),
         (NBC, 24 * 3600),
         (CONTENT, 3600),

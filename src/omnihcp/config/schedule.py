@@ -36,9 +36,9 @@ SCHEDULE: tuple[Schedule, ...] = (
     ),
     Schedule(
         "omnihcp.fieldforce.tasks.handoffs_from_signals_task",
-        MINUTE,
+        15,
         "when a doctor shows interest the owning rep hears within a minute (a task and a WeCom "
-        "message)",
+        "message): every 15 s, so queueing and sending fit in the minute",
     ),
     Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",

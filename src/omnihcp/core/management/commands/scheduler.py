@@ -94,8 +94,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval",
             type=int,
-            default=60,
-            help="Seconds between two looks at the schedule (default 60).",
+            default=10,
+            help="Seconds between two looks at the schedule (default 10).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
