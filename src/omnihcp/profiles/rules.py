@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -333,16 +333,17 @@ def _since(today: dt.date, days: int) -> dt.date:
 
 
 def _window_test(event: str, column: str) -> Callable[[str, Any], Q]:
-    """A comparison of a doctor's window count as a semi-join on the windows table: doctors
-    with a row that holds, or — when a count of 0 holds too, as in ``< 3`` — doctors without
-    a row that fails (a doctor without a row has 0)."""
+    """A comparison of a doctor's window count as EXISTS on the windows table (one probe of
+    its (hcp, event) key per doctor, or a semi-join where the planner prefers): doctors with a
+    row that holds, or — when a count of 0 holds too, as in ``< 3`` — doctors without a row
+    that fails (a doctor without a row has 0)."""
 
     def test(lookup: str, value: Any) -> Q:
-        rows = HcpActivityWindow.objects.filter(event=event)
+        rows = HcpActivityWindow.objects.filter(hcp_id=OuterRef("pk"), event=event)
         condition = Q(**{f"{column}__{lookup}": value})
         if _HOLDS[lookup](0, value):
-            return ~Q(pk__in=rows.exclude(condition).values("hcp_id"))
-        return Q(pk__in=rows.filter(condition).values("hcp_id"))
+            return ~Q(Exists(rows.exclude(condition)))
+        return Q(Exists(rows.filter(condition)))
 
     return test
 
