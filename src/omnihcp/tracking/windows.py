@@ -29,6 +29,7 @@ WINDOWS = (7, 14, 30, 60, 90, 180, 365)
 STATE = "windows"
 ROLLUP_CURSOR = "activity"
 _CHUNK = 500
+_REBUILD_RANGE = 50_000  # doctor ids per statement of a full rebuild
 
 _TABLE = HcpActivityWindow._meta.db_table
 _COLUMNS = ", ".join(f"d{days}" for days in WINDOWS)
@@ -69,12 +70,19 @@ def windows_rebuild(*, today: dt.date | None = None, force: bool = False) -> int
         if state.as_of == today and not force:
             return None
         starts = _starts(today)
+        written = 0
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_TABLE}")  # noqa: S608 — names are ours
-            cursor.execute(_FROM_ROLLUPS.format(where=""), [*starts, starts[-1]])
-            cursor.execute(_ALL_EVENTS.format(where=""))
-            cursor.execute(f"SELECT COUNT(*) FROM {_TABLE}")  # noqa: S608
-            written = int(cursor.fetchone()[0])
+            cursor.execute("SELECT MIN(hcp_id), MAX(hcp_id) FROM tracking_hcpdailyactivity")
+            low, high = cursor.fetchone()
+            # in ranges of doctors, so the grouping's sort stays small (SQLite sorts in memory)
+            for begin in range(low or 0, (high or -1) + 1, _REBUILD_RANGE):
+                where = "AND hcp_id >= %s AND hcp_id < %s"
+                bounds = [begin, begin + _REBUILD_RANGE]
+                cursor.execute(_FROM_ROLLUPS.format(where=where), [*starts, starts[-1], *bounds])
+                written += cursor.rowcount
+                cursor.execute(_ALL_EVENTS.format(where=where), bounds)
+                written += cursor.rowcount
         state.as_of = today
         state.save(update_fields=["as_of", "updated_at"])
     return written
