@@ -42,6 +42,7 @@ from benchlib import (
     run_measured,
     source_info,
     table,
+    use_git_ref,
     write_json,
 )
 
@@ -139,7 +140,10 @@ def main() -> None:
     parser.add_argument(
         "--loaded", action="store_true", help="the kept database is already loaded: measure only"
     )
+    parser.add_argument("--git-ref", help="measure a git archive snapshot of this ref")
     args = parser.parse_args()
+    if args.git_ref:
+        use_git_ref(args.git_ref)
     results = {b: measure(b, args) for b in args.backends}
     rows = [
         [
