@@ -7,7 +7,8 @@ The job (``handoffs_from_signals``, every minute) reads the Activity store after
 (``SignalCursor``), so every event is looked at once; one open hot-signal task per rep and
 doctor (``Task.dedupe_key`` "hot:<doctor>") gathers the doctor's later signals instead of
 making another task and another message. A message that WeCom refused is recorded on the task
-(``notify_error``) and not sent again: the task is on the page either way.
+(``notify_error``) and not sent again: the task is on the page either way. A rep who left
+(inactive employee) gets no task; the territory's active reps do.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ def handoffs_from_signals(*, limit: int = 5000, settle: dt.timedelta = SETTLE) -
             hcp = doctors.get(hcp_id)
             if hcp is None or hcp.primary_hco_id is None:
                 continue
-            for rep in reps_covering_hco(hco_id=hcp.primary_hco_id).select_related("user"):
+            reps = reps_covering_hco(hco_id=hcp.primary_hco_id).filter(is_active=True)
+            for rep in reps.select_related("user"):  # a rep who left gets nothing
                 task, created = task_open(
                     assignee=rep,
                     hcp=hcp,
