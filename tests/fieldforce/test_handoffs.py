@@ -106,3 +106,16 @@ def test_a_closed_hot_lead_opens_again_on_a_new_signal(segment, wecom, reader, c
 
     statuses = Task.objects.filter(hcp=reader, assignee__user__username="rep_hangzhou")
     assert sorted(statuses.values_list("status", flat=True)) == ["done", "open"]
+
+
+def test_a_rep_who_left_gets_no_hand_off(segment, wecom, reader):
+    from omnihcp.org.models import Employee
+
+    Employee.objects.filter(user__username="rep_hangzhou").update(is_active=False)
+    segment("batch", {"batch": [_event(1, "Content Read")]})
+
+    _run()
+
+    assert not Task.objects.filter(assignee__user__username="rep_hangzhou").exists()
+    sent = [body["touser"] for path, body in wecom.state.requests if path.endswith("send")]
+    assert "rep_hangzhou" not in sent
