@@ -53,6 +53,8 @@ def test_a_visit_sent_twice_by_the_phone_is_stored_once(client_as, hangzhou_hcp)
     assert not visit.far_from_hco
     assert visit.feedback == "关注长期血压控制"
     assert AuditEvent.objects.filter(action="visit.logged", object_id=str(visit.pk)).count() == 1
+    timeline = client_as("rep_hangzhou").get(f"/tracking/hcps/{hangzhou_hcp.pk}/timeline/")
+    assert timeline.content.decode().count("Visit Logged") >= 1
 
 
 def test_the_visit_page_shows_what_was_logged_and_the_360_page_lists_it(client_as, hangzhou_hcp):

@@ -6,7 +6,8 @@ rep, so a draft submitted again returns the visit already stored. It refuses a d
 outside the rep's territory, a face-to-face visit without a check-in location, and times in
 the future; it measures the check-in's distance to the hospital (haversine) and flags it when
 implausible. The adoption stages the rep assessed go to profiles, the next step becomes a
-task, the whole visit is one transaction with its audit event.
+task, the visit and each content item shown go onto the doctor's timeline ("Visit Logged",
+"Content Shown"), the whole visit is one transaction with its audit event.
 
 ``visit_edit`` changes what was said (feedback, objections, key messages, next step); within
 ``EDIT_WINDOW`` of logging it is a correction, after it a late edit that needs a reason and
@@ -36,6 +37,7 @@ from omnihcp.org.selectors import employee_for_user
 from omnihcp.profiles.adoption import adoption_set
 from omnihcp.profiles.models import AdoptionStage
 from omnihcp.profiles.nba import rep_doctors
+from omnihcp.tracking.services import activity_record
 
 EDIT_WINDOW = dt.timedelta(hours=24)
 FAR_METRES = 1000  # a check-in farther than this from the hospital is flagged
@@ -198,6 +200,36 @@ def visit_log(*, actor: Actor, draft: VisitDraft) -> tuple[Visit, bool]:
                     detail={"why": "visit_next_step", "visit": visit.pk},
                     visit=visit,
                 )
+            activity_record(
+                module="fieldforce",
+                events=[
+                    {
+                        "message_id": f"visit-{visit.pk}",
+                        "hcp_id": hcp.pk,
+                        "event": "Visit Logged",
+                        "occurred_at": visit.started_at,
+                        "channel": "visit" if visit.kind == VisitKind.FACE_TO_FACE else visit.kind,
+                        "properties": {
+                            "visit": visit.pk,
+                            "kind": visit.kind,
+                            "rep": rep.name,
+                            "content": [item.code for item in content],
+                        },
+                    },
+                    *(
+                        {
+                            "message_id": f"visit-{visit.pk}-shown-{item.pk}",
+                            "hcp_id": hcp.pk,
+                            "event": "Content Shown",
+                            "occurred_at": visit.started_at,
+                            "channel": "visit",
+                            "content_ref": item.code,
+                            "properties": {"visit": visit.pk, "title": item.title},
+                        }
+                        for item in content
+                    ),
+                ],
+            )
             audit_append(
                 actor=actor,
                 action="visit.logged",
