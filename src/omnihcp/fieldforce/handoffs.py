@@ -14,20 +14,18 @@ making another task and another message. A message that WeCom refused is recorde
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from omnihcp.engagement.channels import OutboundMessage, channel_for
 from omnihcp.fieldforce.models import SignalCursor, Task, TaskSource
+from omnihcp.fieldforce.notify import task_notify
 from omnihcp.fieldforce.services import task_open
 from omnihcp.masterdata.models import HCP
 from omnihcp.org.models import Employee
@@ -79,32 +77,11 @@ def _title(hcp: HCP, event: str) -> str:
 
 
 def _notify(task: Task, employee: Employee) -> bool:
-    """Send the rep a WeCom app message for the task; True when WeCom accepted it."""
-    userid = employee.user.wecom_userid if employee.user else ""
-    problem = "" if userid else "no WeCom userid"
-    if not os.environ.get("OMNIHCP_WECOM_CORP_ID"):
-        problem = "WeCom not configured"  # a laptop or the demo: the task page is enough
-    if problem:
-        task.notify_error = problem
-        task.save(update_fields=["notify_error", "updated_at"])
-        return False
-    url = settings.OMNIHCP_BASE_URL.rstrip("/") + reverse("fieldforce:today")
     with override(settings.LANGUAGE_CODE):
-        message = OutboundMessage(
-            channel="wecom",
-            to=userid,
-            title=task.title,
-            text=_("Contact the doctor while the interest is fresh. Due %(day)s.")
-            % {"day": task.due_on.isoformat()},
-            url=url,
-        )
-    result = channel_for("wecom").send(message)
-    if result.ok:
-        task.notified_at = timezone.now()
-    else:
-        task.notify_error = f"{result.error_code} {result.error_text}".strip()[:200]
-    task.save(update_fields=["notified_at", "notify_error", "updated_at"])
-    return result.ok
+        text = _("Contact the doctor while the interest is fresh. Due %(day)s.") % {
+            "day": task.due_on.isoformat()
+        }
+    return task_notify(task, employee, title=task.title, text=text)
 
 
 def handoffs_from_signals(*, limit: int = 5000, settle: dt.timedelta = SETTLE) -> HandoffResult:

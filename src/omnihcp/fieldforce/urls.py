@@ -11,5 +11,7 @@ urlpatterns = [
     path("hcps/<int:hcp_id>/visits/", views.hcp_visits, name="hcp-visits"),
     path("plan/", views.plan_mine, name="plan-mine"),
     path("plan/<int:plan_id>/", views.plan_detail, name="plan"),
+    path("team/", views.team_page, name="team"),
+    path("team/<int:rep_id>/", views.team_rep, name="team-rep"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
 ]

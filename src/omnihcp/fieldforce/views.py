@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.selectors import ContentFilter, content_list
-from omnihcp.fieldforce import callplans, selectors, services
+from omnihcp.fieldforce import callplans, selectors, services, team
 from omnihcp.fieldforce.models import Task, VisitKind
 from omnihcp.masterdata.selectors import hcp_get
 from omnihcp.masterdata.selectors_identity import hcp_with_merged_ids
@@ -263,3 +263,37 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     context["progress"] = callplans.call_plan_progress(plan=plan)
     status = 400 if "error" in context else 200
     return render(request, "fieldforce/plan.html", context, status=status)
+
+
+def _manager(request: HttpRequest) -> Employee:
+    employee = _employee(request)
+    if employee is None or employee.position == Role.REP:
+        raise NotFoundError(_("The team page is for managers."))
+    return employee
+
+
+@login_required
+def team_page(request: HttpRequest) -> HttpResponse:
+    manager = _manager(request)
+    rows = team.team_rows(manager=manager)
+    context = {"manager": manager, "rows": rows, "follow_days": team.FOLLOW_DAYS}
+    return render(request, "fieldforce/team.html", context)
+
+
+@login_required
+def team_rep(request: HttpRequest, rep_id: int) -> HttpResponse:
+    manager = _manager(request)
+    rep = team.team_rep(manager=manager, rep_id=rep_id)
+    context: dict[str, Any] = {"rep": rep, "visits": team.rep_recent_visits(rep=rep)}
+    if request.method == "POST":
+        try:
+            task = team.nudge_send(
+                actor=request.user, manager=manager, rep=rep, text=request.POST.get("text", "")
+            )
+        except ApplicationError as exc:
+            context |= {"error": exc.message, "text": request.POST.get("text", "")}
+            return render(request, "fieldforce/team_rep.html", context, status=400)
+        context["nudged"] = task
+    plan = callplans.rep_plan(rep=rep)
+    context["progress"] = callplans.call_plan_progress(plan=plan) if plan else None
+    return render(request, "fieldforce/team_rep.html", context)

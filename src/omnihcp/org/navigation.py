@@ -91,8 +91,8 @@ MANAGER_MENU = (
     "adoption",
     "tiers",
     "nbareport",
+    "team",
     "callplans",
-    "fieldforce",
     "insights",
     "meetings",
 )
@@ -232,6 +232,13 @@ def _item(key: str) -> NavItem:
             _("Adoption funnel"),
             reverse("profiles:adoption-funnel"),
             _("Where doctors stand on the adoption ladder, per product and region."),
+        )
+    if key == "team":
+        return NavItem(
+            key,
+            _("Team"),
+            reverse("fieldforce:team"),
+            _("Your reps' calls this week and last, plan attainment and call quality; nudge."),
         )
     if key == "callplans":
         return NavItem(

@@ -141,3 +141,12 @@ def planned_calls(
         ):
             found[hcp_id] = (tier, planned)
     return found
+
+
+def adoption_moves(*, hcp_ids: list[int], since: Any) -> list[tuple[int, Any]]:
+    """(doctor, when) of every adoption-stage change of these doctors since a moment."""
+    return list(
+        AdoptionEvent.objects.filter(
+            hcp_id__in=hcp_ids, kind=AdoptionEvent.Kind.CHANGE, created_at__gte=since
+        ).values_list("hcp_id", "created_at")
+    )

@@ -210,3 +210,13 @@ def activity_last_id(*, settle: dt.timedelta) -> int:
         .first()
         or 0
     )
+
+
+def hcp_engaged_days(
+    *, hcp_ids: Collection[int], since: dt.date, events: Collection[str]
+) -> set[tuple[int, dt.date]]:
+    """(doctor, day) pairs on which the doctors did one of these things, from the rollups."""
+    rows = HcpDailyActivity.objects.filter(
+        hcp_id__in=list(hcp_ids), day__gte=since, event__in=list(events)
+    ).values_list("hcp_id", "day")
+    return set(rows)

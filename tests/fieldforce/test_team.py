@@ -1,0 +1,90 @@
+"""The manager's team page: calls judged by what the doctor did afterwards, this week against
+last, plan attainment, red / amber / green; a rep's recent visits; a nudge that reaches the rep
+by WeCom and as a task."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from omnihcp.fieldforce.models import Task, TaskSource, Visit
+from omnihcp.governance.models import AuditEvent
+from omnihcp.org.models import Employee
+from omnihcp.tracking.models import HcpDailyActivity
+
+pytestmark = pytest.mark.django_db
+
+
+def _visit(client: Any, hcp: Any, key: str, days_ago: int) -> Visit:
+    started = timezone.localtime() - dt.timedelta(days=days_ago, hours=1)
+    response = client.post(
+        "/ff/visits/",
+        {
+            "hcp": hcp.pk,
+            "client_key": key,
+            "kind": "phone",
+            "started_at": started.strftime("%Y-%m-%dT%H:%M"),
+        },
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return Visit.objects.get(pk=response.json()["visit"])
+
+
+def test_call_quality_counts_visits_the_doctor_answered(client_as, scope_of):
+    from omnihcp.masterdata.selectors import hcp_list
+
+    rep = client_as("rep_hangzhou")
+    doctors = list(hcp_list(scope=scope_of("rep_hangzhou"))[:3])
+    followed = _visit(rep, doctors[0], "k-1", days_ago=20)
+    _visit(rep, doctors[1], "k-2", days_ago=20)  # nothing happened after it
+    _visit(rep, doctors[2], "k-3", days_ago=2)  # too recent to judge, nothing yet
+    HcpDailyActivity.objects.create(
+        hcp=doctors[0],
+        day=timezone.localtime(followed.started_at).date() + dt.timedelta(days=3),
+        event="Content Read",
+        count=1,
+        last_at=timezone.now(),
+    )
+
+    page = client_as("dm_hangzhou").get("/ff/team/").content.decode()
+
+    rep_name = Employee.objects.get(user__username="rep_hangzhou").name
+    row = page[page.index(f'data-rep="{rep_name}"') :]
+    row = row[: row.index("</tr>")]
+    assert "50%" in row
+    assert "(1/2)" in row  # the recent visit is not judged yet
+    assert "data-this-week>1<" in row.replace(" ", "")
+    drill = client_as("dm_hangzhou").get(f"/ff/team/{followed.rep_id}/").content.decode()
+    assert drill.count("data-followed") == 1
+    assert drill.count("data-not-followed") == 1
+
+
+def test_a_nudge_reaches_the_rep_by_wecom_and_as_a_task(client_as, wecom):
+    rep = Employee.objects.get(user__username="rep_hangzhou")
+    manager = client_as("dm_hangzhou")
+
+    empty = manager.post(f"/ff/team/{rep.pk}/", {"text": " "})
+    sent = manager.post(f"/ff/team/{rep.pk}/", {"text": "本周请拜访三位A级医生"})
+
+    assert empty.status_code == 400
+    assert "Write what the rep should do" in empty.content.decode()
+    assert "Sent by WeCom" in sent.content.decode()
+    task = Task.objects.get(assignee=rep, source=TaskSource.MANAGER)
+    assert task.notified_at is not None
+    assert AuditEvent.objects.filter(action="nudge.sent", object_id=str(task.pk)).exists()
+    cards = [b for path, b in wecom.state.requests if path.endswith("/message/send")]
+    assert cards[-1]["touser"] == "rep_hangzhou"
+    assert cards[-1]["textcard"]["description"] == "本周请拜访三位A级医生"
+    today = client_as("rep_hangzhou").get("/ff/today/").content.decode()
+    assert "本周请拜访三位A级医生" in today
+
+
+def test_the_team_page_is_for_managers_of_that_team(client_as):
+    beijing_rep = Employee.objects.get(user__username="rep_beijing")
+
+    assert client_as("rep_hangzhou").get("/ff/team/").status_code == 404
+    assert client_as("dm_hangzhou").get(f"/ff/team/{beijing_rep.pk}/").status_code == 404
