@@ -3,7 +3,6 @@ manager (and kept when the plan is made again)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from omnihcp.governance.models import AuditEvent
 from omnihcp.org.models import Product
 from omnihcp.profiles import tiers as tiers_module
 from omnihcp.profiles.models import HCPTier, TierMatrix
+from tests.fieldforce.support import log_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -40,21 +40,6 @@ def _plan(username: str) -> CallPlan:
     return CallPlan.objects.get(rep__user__username=username, month=month_of(timezone.localdate()))
 
 
-def _visit(client: Any, hcp: Any, key: str) -> None:
-    started = timezone.localtime() - dt.timedelta(hours=1)
-    response = client.post(
-        "/ff/visits/",
-        {
-            "hcp": hcp.pk,
-            "client_key": key,
-            "kind": "phone",
-            "started_at": started.strftime("%Y-%m-%dT%H:%M"),
-        },
-        HTTP_ACCEPT="application/json",
-    )
-    assert response.status_code == 201, response.content
-
-
 def test_the_plan_gives_each_tier_its_calls_and_counts_the_visits_made(client_as):
     assert call_plans_generate() >= 2  # every rep of the demo company
     assert call_plans_generate() == 0  # made once a month
@@ -70,7 +55,7 @@ def test_the_plan_gives_each_tier_its_calls_and_counts_the_visits_made(client_as
     )
 
     rep = client_as("rep_hangzhou")
-    _visit(rep, line.hcp, "k-1")
+    log_visit(rep, line.hcp, "k-1")
     page = rep.get(f"/ff/plan/{plan.pk}/").content.decode()
     assert "data-made>1<" in page.replace(" ", "")
     today = rep.get("/ff/today/").content.decode()

@@ -5,33 +5,17 @@ by WeCom and as a task."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from omnihcp.fieldforce.models import Task, TaskSource, Visit
+from omnihcp.fieldforce.models import Task, TaskSource
 from omnihcp.governance.models import AuditEvent
 from omnihcp.org.models import Employee
 from omnihcp.tracking.models import HcpDailyActivity
+from tests.fieldforce.support import log_visit
 
 pytestmark = pytest.mark.django_db
-
-
-def _visit(client: Any, hcp: Any, key: str, days_ago: int) -> Visit:
-    started = timezone.localtime() - dt.timedelta(days=days_ago, hours=1)
-    response = client.post(
-        "/ff/visits/",
-        {
-            "hcp": hcp.pk,
-            "client_key": key,
-            "kind": "phone",
-            "started_at": started.strftime("%Y-%m-%dT%H:%M"),
-        },
-        HTTP_ACCEPT="application/json",
-    )
-    assert response.status_code == 201, response.content
-    return Visit.objects.get(pk=response.json()["visit"])
 
 
 def test_call_quality_counts_visits_the_doctor_answered(client_as, scope_of):
@@ -39,9 +23,9 @@ def test_call_quality_counts_visits_the_doctor_answered(client_as, scope_of):
 
     rep = client_as("rep_hangzhou")
     doctors = list(hcp_list(scope=scope_of("rep_hangzhou"))[:3])
-    followed = _visit(rep, doctors[0], "k-1", days_ago=20)
-    _visit(rep, doctors[1], "k-2", days_ago=20)  # nothing happened after it
-    _visit(rep, doctors[2], "k-3", days_ago=2)  # too recent to judge, nothing yet
+    followed = log_visit(rep, doctors[0], "k-1", days_ago=20)
+    log_visit(rep, doctors[1], "k-2", days_ago=20)  # nothing happened after it
+    log_visit(rep, doctors[2], "k-3", days_ago=2)  # too recent to judge, nothing yet
     HcpDailyActivity.objects.create(
         hcp=doctors[0],
         day=timezone.localtime(followed.started_at).date() + dt.timedelta(days=3),
