@@ -147,6 +147,9 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "share content": f"/engagement/hcps/{site.doctor.id}/share/",
         "quiz and survey answers": f"/engagement/hcps/{site.doctor.id}/answers/",
         "360": f"/profiles/hcps/{site.doctor.id}/",
+        "today": "/ff/today/",
+        "log a visit": f"/ff/visits/new/{site.doctor.id}/",
+        "call plan": "/ff/plan/",
         # marketing's pages from here on
         "campaigns": "/engagement/campaigns/",
         "new campaign": "/engagement/campaigns/new/",
@@ -162,6 +165,9 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "tiering": "/profiles/tiers/",
         "next best actions": "/profiles/nba/",
         "suggestion feedback": "/profiles/nba/report/",
+        # the district manager's
+        "team": "/ff/team/",
+        "team call plans": "/ff/plan/",
     }
     misfits = {}
     for name, path in pages.items():
@@ -171,6 +177,8 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
             page = page_as("rep_hangzhou", locale)
         elif name == "campaigns":
             page = page_as("marketing", locale)
+        elif name == "team":
+            page = page_as("dm_hangzhou", locale)
         response = page.goto(site.at(path))
         assert response is not None
         assert response.status == 200, f"{name} ({path}): {response.status}"
