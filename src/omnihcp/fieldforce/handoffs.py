@@ -108,6 +108,8 @@ def handoffs_from_signals(*, limit: int = 5000, settle: dt.timedelta = SETTLE) -
             if hcp is None or hcp.primary_hco_id is None:
                 continue
             reps = reps_covering_hco(hco_id=hcp.primary_hco_id).filter(is_active=True)
+            evidence = [_signal(row) for row in signals]
+            latest = signals[-1]["occurred_at"]
             for rep in reps.select_related("user"):  # a rep who left gets nothing
                 task, created = task_open(
                     assignee=rep,
@@ -116,17 +118,15 @@ def handoffs_from_signals(*, limit: int = 5000, settle: dt.timedelta = SETTLE) -
                     title=_title(hcp, signals[-1]["event"]),
                     due_on=today + dt.timedelta(days=2),
                     dedupe_key=f"hot:{hcp.pk}",
-                    detail={"why": "hot_signal", "signals": []},
-                    signal_at=signals[-1]["occurred_at"],
+                    detail={"why": "hot_signal", "signals": evidence[-MAX_SIGNALS:]},
+                    signal_at=latest,
                 )
-                kept = task.detail.get("signals", [])
-                task.detail = {
-                    **task.detail,
-                    "signals": [*kept, *map(_signal, signals)][-MAX_SIGNALS:],
-                }
-                task.signal_at = max(filter(None, (task.signal_at, signals[-1]["occurred_at"])))
-                task.save(update_fields=["detail", "signal_at", "updated_at"])
                 result.tasks_opened += created
+                if not created:  # the doctor's open task gathers the new signals
+                    kept = task.detail.get("signals", [])
+                    task.detail = {**task.detail, "signals": [*kept, *evidence][-MAX_SIGNALS:]}
+                    task.signal_at = max(filter(None, (task.signal_at, latest)))
+                    task.save(update_fields=["detail", "signal_at", "updated_at"])
         cursor.last_id = max(cursor.last_id, upper)
         cursor.save(update_fields=["last_id", "updated_at"])
     # messages after the commit, so a slow WeCom never holds the cursor; a task whose message

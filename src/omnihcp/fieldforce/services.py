@@ -263,6 +263,11 @@ def _visit_fields(visit: Visit) -> dict[str, Any]:
 EDITABLE = ("key_messages", "feedback", "objections", "next_step")
 
 
+def visit_edit_is_late(visit: Visit) -> bool:
+    """Whether an edit now is a late one (after ``EDIT_WINDOW``), needing a reason."""
+    return timezone.now() - visit.created_at > EDIT_WINDOW
+
+
 def visit_edit(
     *, actor: Actor, visit: Visit, changes: Mapping[str, str], reason: str = ""
 ) -> Visit:
@@ -272,7 +277,7 @@ def visit_edit(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ApplicationError(_("This cannot be edited."), field=sorted(unknown)[0])
-    late = timezone.now() - visit.created_at > EDIT_WINDOW
+    late = visit_edit_is_late(visit)
     if late and not reason.strip():
         raise ApplicationError(
             _("This visit was logged more than 24 hours ago: say why you change it."),
@@ -362,5 +367,6 @@ __all__ = [
     "task_close",
     "task_open",
     "visit_edit",
+    "visit_edit_is_late",
     "visit_log",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -18,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
-from omnihcp.fieldforce.callplans import call_plan_progress, rep_plan
-from omnihcp.fieldforce.models import Task, TaskSource, Visit
+from omnihcp.fieldforce.callplans import call_plan_progress, month_of
+from omnihcp.fieldforce.models import CallPlan, Task, TaskSource, Visit
 from omnihcp.fieldforce.notify import task_notify
 from omnihcp.fieldforce.services import task_open
 from omnihcp.governance.services import Actor, audit_append
@@ -90,7 +91,9 @@ def judge_visits(visits: list[Visit], *, now: dt.datetime) -> list[VisitJudged]:
     ids = {v.hcp_id for v in visits}
     first = min(v.started_at for v in visits)
     days = hcp_engaged_days(hcp_ids=ids, since=timezone.localtime(first).date(), events=ENGAGEMENT)
-    moves = adoption_moves(hcp_ids=list(ids), since=first)
+    moves_of: dict[int, list[dt.datetime]] = defaultdict(list)
+    for hcp_id, at in adoption_moves(hcp_ids=list(ids), since=first):
+        moves_of[hcp_id].append(at)
     judged = []
     for visit in visits:
         day = timezone.localtime(visit.started_at).date()
@@ -98,10 +101,8 @@ def judge_visits(visits: list[Visit], *, now: dt.datetime) -> list[VisitJudged]:
         engaged = any((visit.hcp_id, d) in days for d in window)
         # the stage the visit itself recorded does not count: a later move does
         after = visit.created_at + dt.timedelta(minutes=1)
-        moved = any(
-            hcp == visit.hcp_id and after < at <= visit.started_at + dt.timedelta(FOLLOW_DAYS)
-            for hcp, at in moves
-        )
+        until = visit.started_at + dt.timedelta(days=FOLLOW_DAYS)
+        moved = any(after < at <= until for at in moves_of.get(visit.hcp_id, ()))
         over = now - visit.started_at >= dt.timedelta(days=FOLLOW_DAYS)
         followed = engaged or moved
         judged.append(VisitJudged(visit, followed, over or followed))
@@ -123,15 +124,25 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     week = timezone.make_aware(
         dt.datetime.combine(timezone.localdate() - dt.timedelta(days=6), dt.time.min)
     )
+    reps = team_reps(manager=manager)
+    # the whole team's visits judged at once: three queries, however many reps
+    recent = Visit.objects.filter(
+        rep__in=reps, started_at__gte=now - dt.timedelta(days=LOOK_BACK_DAYS)
+    ).order_by("started_at")
+    visits_of: dict[int, list[Visit]] = defaultdict(list)
+    judged_of: dict[int, list[VisitJudged]] = defaultdict(list)
+    for judged_visit in judge_visits(list(recent), now=now):
+        visits_of[judged_visit.visit.rep_id].append(judged_visit.visit)
+        if judged_visit.judged:
+            judged_of[judged_visit.visit.rep_id].append(judged_visit)
+    plans = {
+        p.rep_id: p
+        for p in CallPlan.objects.filter(rep__in=reps, month=month_of(timezone.localdate()))
+    }
     rows = []
-    for rep in team_reps(manager=manager):
-        visits = list(
-            Visit.objects.filter(
-                rep=rep, started_at__gte=now - dt.timedelta(days=LOOK_BACK_DAYS)
-            ).order_by("started_at")
-        )
-        judged = [j for j in judge_visits(visits, now=now) if j.judged]
-        plan = rep_plan(rep=rep)
+    for rep in reps:
+        visits, judged = visits_of[rep.pk], judged_of[rep.pk]
+        plan = plans.get(rep.pk)
         progress = call_plan_progress(plan=plan) if plan else None
         rows.append(
             RepRow(

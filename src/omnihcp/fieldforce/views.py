@@ -180,7 +180,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
     if employee is None:
         raise NotFoundError(_("No such visit."))
     visit = selectors.visit_get(employee=employee, visit_id=visit_id)
-    context: dict[str, Any] = {"visit": visit, "late": _late(visit)}
+    context: dict[str, Any] = {"visit": visit, "late": services.visit_edit_is_late(visit)}
     if request.method == "POST":
         changes = {k: request.POST.get(k, "") for k in services.EDITABLE if k in request.POST}
         try:
@@ -195,10 +195,6 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
             return render(request, "fieldforce/visit_detail.html", context, status=400)
         return redirect("fieldforce:visit", visit_id=visit.pk)
     return render(request, "fieldforce/visit_detail.html", context)
-
-
-def _late(visit: Any) -> bool:
-    return bool(timezone.now() - visit.created_at > services.EDIT_WINDOW)
 
 
 @login_required
