@@ -88,6 +88,7 @@ def wecom(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     with FakeServer(WeComHandler) as server:
         monkeypatch.setenv("OMNIHCP_WECOM_API_BASE", f"{server.url}/cgi-bin/")
+        monkeypatch.setenv("OMNIHCP_WECOM_OAUTH_URL", f"{server.url}/connect/oauth2/authorize")
         monkeypatch.setenv("OMNIHCP_WECOM_CORP_ID", CORP_ID)
         monkeypatch.setenv("OMNIHCP_WECOM_SECRET", SECRET)
         monkeypatch.setenv("OMNIHCP_WECOM_AGENT_ID", "1000002")

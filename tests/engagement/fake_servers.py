@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 CORP_ID = "ww-test-corp"
 SECRET = "test-secret"
@@ -19,6 +19,8 @@ class FakeState:
     tokens_issued: int = 0
     valid_tokens: set[str] = field(default_factory=set)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    member: str = ""  # the WeCom member signed in to the WeCom app (OAuth)
+    codes: dict[str, str] = field(default_factory=dict)  # one-time OAuth code → member
 
 
 class FakeServer:
@@ -68,12 +70,18 @@ class _Json(BaseHTTPRequestHandler):
 
 class WeComHandler(_Json):
     """``/cgi-bin/gettoken``, ``/cgi-bin/message/send``, ``/cgi-bin/externalcontact/
-    add_msg_template`` as https://developer.work.weixin.qq.com documents them."""
+    add_msg_template``, and web login — ``/connect/oauth2/authorize`` (WeCom's page, which sends
+    the browser back with a one-time code) and ``/cgi-bin/user/getuserinfo`` — as
+    https://developer.work.weixin.qq.com documents them."""
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path != "/cgi-bin/gettoken":
+        if url.path == "/connect/oauth2/authorize":
+            self.authorize(query)
+        elif url.path == "/cgi-bin/user/getuserinfo":
+            self.user_info(query)
+        elif url.path != "/cgi-bin/gettoken":
             self.answer({"errcode": 404, "errmsg": "not found"}, 404)
         elif query.get("corpid") != CORP_ID or query.get("corpsecret") != SECRET:
             self.answer({"errcode": 40001, "errmsg": "invalid credential"})
@@ -82,6 +90,29 @@ class WeComHandler(_Json):
             token = f"token-{self.fake.tokens_issued}"
             self.fake.valid_tokens.add(token)
             self.answer({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+
+    def authorize(self, query: dict[str, str]) -> None:
+        if query.get("appid") != CORP_ID or query.get("scope") != "snsapi_base":
+            self.answer({"errcode": 40013, "errmsg": "invalid corpid"}, 400)
+            return
+        code = f"code-{len(self.fake.codes) + 1}"
+        self.fake.codes[code] = self.fake.member
+        target = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.end_headers()
+
+    def user_info(self, query: dict[str, str]) -> None:
+        if query.get("access_token") not in self.fake.valid_tokens:
+            self.answer({"errcode": 42001, "errmsg": "access_token expired"})
+            return
+        member = self.fake.codes.pop(query.get("code", ""), None)  # a code works once
+        if member is None:
+            self.answer({"errcode": 40029, "errmsg": "invalid code"})
+        elif member.startswith("o"):  # not a member: WeCom answers an OpenId
+            self.answer({"errcode": 0, "errmsg": "ok", "OpenId": member, "DeviceId": "d"})
+        else:
+            self.answer({"errcode": 0, "errmsg": "ok", "UserId": member, "DeviceId": "d"})
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)

@@ -20,16 +20,16 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import requests
 from django.core.mail import EmailMultiAlternatives
 from django.utils.html import escape
-from wechatpy.enterprise.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from omnihcp.org.wecom import wecom_client
+
 logger = logging.getLogger(__name__)
-WECOM_API = "https://qyapi.weixin.qq.com/cgi-bin/"
 
 
 @dataclass(frozen=True)
@@ -54,27 +54,12 @@ class Channel(Protocol):
     def send(self, message: OutboundMessage) -> SendResult: ...
 
 
-class _Client(WeChatClient):  # type: ignore[misc]  # wechatpy is untyped
-    """wechatpy's client, with the token endpoint under the configurable API base too."""
-
-    def fetch_access_token(self) -> Any:
-        return self._fetch_access_token(
-            url=f"{self.API_BASE_URL}gettoken",
-            params={"corpid": self.corp_id, "corpsecret": self.secret},
-        )
-
-
 class WeComChannel:
     def __init__(self) -> None:
         # WeCom wants the agent id as a JSON number.
         agent = os.environ.get("OMNIHCP_WECOM_AGENT_ID", "")
         self.agent_id = int(agent) if agent.isdigit() else 0
-        self.client = _Client(
-            os.environ.get("OMNIHCP_WECOM_CORP_ID", ""),
-            os.environ.get("OMNIHCP_WECOM_SECRET", ""),
-            timeout=10,
-        )
-        self.client.API_BASE_URL = os.environ.get("OMNIHCP_WECOM_API_BASE", WECOM_API)
+        self.client = wecom_client()
 
     def send(self, message: OutboundMessage) -> SendResult:
         try:

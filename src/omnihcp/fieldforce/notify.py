@@ -4,8 +4,6 @@ when WeCom is configured and the rep has a WeCom userid; the outcome is kept on 
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -13,13 +11,14 @@ from django.utils import timezone
 from omnihcp.engagement.channels import OutboundMessage, channel_for
 from omnihcp.fieldforce.models import Task
 from omnihcp.org.models import Employee
+from omnihcp.org.wecom import wecom_configured
 
 
 def task_notify(task: Task, employee: Employee, *, title: str, text: str) -> bool:
     """Send the rep a text card that opens the today page; True when WeCom accepted it."""
     userid = employee.user.wecom_userid if employee.user else ""
     problem = "" if userid else "no WeCom userid"
-    if not os.environ.get("OMNIHCP_WECOM_CORP_ID"):
+    if not wecom_configured():
         problem = "WeCom not configured"  # a laptop or the demo: the task page is enough
     if problem:
         task.notify_error = problem
