@@ -150,6 +150,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "today": "/ff/today/",
         "log a visit": f"/ff/visits/new/{site.doctor.id}/",
         "call plan": "/ff/plan/",
+        "handovers": "/ff/handovers/",
         # marketing's pages from here on
         "campaigns": "/engagement/campaigns/",
         "new campaign": "/engagement/campaigns/new/",
@@ -168,6 +169,7 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         # the district manager's
         "team": "/ff/team/",
         "team call plans": "/ff/plan/",
+        "territories": "/ff/territories/",
     }
     misfits = {}
     for name, path in pages.items():

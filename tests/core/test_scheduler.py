@@ -22,6 +22,7 @@ ROLLUP = "omnihcp.tracking.tasks.roll_up_activity_task"
 WINDOWS = "omnihcp.tracking.tasks.rebuild_activity_windows_task"
 HANDOFFS = "omnihcp.fieldforce.tasks.handoffs_from_signals_task"
 PLANS = "omnihcp.fieldforce.tasks.call_plans_task"
+HANDOVERS = "omnihcp.fieldforce.tasks.handovers_apply_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -45,6 +46,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (WINDOWS, 300),
         (HANDOFFS, 15),
         (PLANS, 24 * 3600),
+        (HANDOVERS, 3600),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -81,6 +83,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             WINDOWS,
             HANDOFFS,
             PLANS,
+            HANDOVERS,
             CONTENT,
             CAMPAIGNS,
             TAGS,
@@ -90,7 +93,9 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
         ]
     )
     assert again == []
-    assert sorted(later) == sorted([EXPIRY, ROLLUP, WINDOWS, HANDOFFS, CONTENT, CAMPAIGNS, TAGS])
+    assert sorted(later) == sorted(
+        [EXPIRY, ROLLUP, WINDOWS, HANDOFFS, HANDOVERS, CONTENT, CAMPAIGNS, TAGS]
+    )
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2
 

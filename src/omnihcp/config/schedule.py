@@ -41,6 +41,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "message): every 15 s, so queueing and sending fit in the minute",
     ),
     Schedule(
+        "omnihcp.fieldforce.tasks.handovers_apply_task",
+        HOUR,
+        "a territory change dated ahead takes effect on its day: the open tasks follow the "
+        "doctors and the new rep gets the handover within the hour after midnight",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

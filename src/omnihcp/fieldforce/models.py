@@ -159,3 +159,32 @@ class CallPlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id}: {self.hcp_id} × {self.planned}"
+
+
+class Handover(TimeStampedModel):
+    """Doctors passing from one rep to another on a day — a territory's new rep, or HCOs moved
+    into another territory. On its day the open tasks about those doctors follow them to the new
+    rep, who gets a task and a WeCom message that open the handover summary (one row per doctor:
+    tier, adoption, the last visits and what the doctor said). Visits stay with the doctor."""
+
+    territory = models.ForeignKey(
+        "org.Territory", on_delete=models.PROTECT, related_name="handovers"
+    )
+    from_rep = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_rep = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="handovers")
+    effective_on = models.DateField(_("effective from"))
+    hco_ids = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    tasks_moved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-effective_on", "-id"]
+        indexes = [models.Index(fields=["applied_at", "effective_on"], name="handover_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id}: {self.from_rep_id} → {self.to_rep_id} {self.effective_on}"

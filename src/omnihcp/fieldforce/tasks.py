@@ -6,6 +6,7 @@ from django_tasks import task
 
 from omnihcp.fieldforce.callplans import call_plans_generate
 from omnihcp.fieldforce.handoffs import handoffs_from_signals
+from omnihcp.fieldforce.territories import handovers_apply
 
 
 @task()
@@ -18,3 +19,9 @@ def handoffs_from_signals_task() -> int:
 def call_plans_task() -> int:
     """This month's call plan of every rep who has none yet: plans generated."""
     return call_plans_generate()
+
+
+@task()
+def handovers_apply_task() -> int:
+    """Territory changes whose day has come: tasks follow the doctors, the new rep is told."""
+    return handovers_apply()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.fieldforce import views
+from omnihcp.fieldforce import views, views_territories
 
 app_name = "fieldforce"
 urlpatterns = [
@@ -13,5 +13,9 @@ urlpatterns = [
     path("plan/<int:plan_id>/", views.plan_detail, name="plan"),
     path("team/", views.team_page, name="team"),
     path("team/<int:rep_id>/", views.team_rep, name="team-rep"),
+    path("territories/", views_territories.territory_list, name="territories"),
+    path("territories/<int:territory_id>/", views_territories.territory_detail, name="territory"),
+    path("handovers/", views_territories.handover_list, name="handovers"),
+    path("handovers/<int:handover_id>/", views_territories.handover_detail, name="handover"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
 ]

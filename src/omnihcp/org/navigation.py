@@ -93,6 +93,7 @@ MANAGER_MENU = (
     "nbareport",
     "team",
     "callplans",
+    "territories",
     "insights",
     "meetings",
 )
@@ -246,6 +247,13 @@ def _item(key: str) -> NavItem:
             _("Call plans"),
             reverse("fieldforce:plan-mine"),
             _("Each rep's calls planned this month from the tiers, against the visits made."),
+        )
+    if key == "territories":
+        return NavItem(
+            key,
+            _("Territories"),
+            reverse("fieldforce:territories"),
+            _("Who works which territory from when; move hospitals; handovers to the new rep."),
         )
     if key == "today":
         return NavItem(

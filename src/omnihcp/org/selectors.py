@@ -135,6 +135,16 @@ def reps_covering_hco(*, hco_id: int, on: dt.date | None = None) -> QuerySet[Emp
     return Employee.objects.filter(id__in=periods.values("employee_id")).order_by("name")
 
 
+def territory_rep_on(*, territory: Territory, on: dt.date | None = None) -> Employee | None:
+    """The rep who works a territory on a day (None: vacant)."""
+    period = (
+        TerritoryRep.objects.filter(_active(on or today()), territory=territory)
+        .select_related("employee")
+        .first()
+    )
+    return period.employee if period else None
+
+
 def business_unit_list() -> QuerySet[BusinessUnit]:
     return BusinessUnit.objects.order_by("code")
 

@@ -290,6 +290,63 @@ def territory_hcos_assign(
 
 
 @transaction.atomic
+def territory_hcos_move(
+    *,
+    actor: Actor | None,
+    source: Territory,
+    target: Territory,
+    hco_ids: list[int],
+    valid_from: dt.date,
+) -> list[int]:
+    """Move HCOs from one territory to another from a date: the source's periods end that day,
+    the target's begin, so who covered a hospital when stays readable. Returns the HCOs moved."""
+    if source.pk == target.pk:
+        raise ApplicationError(_("Choose another territory."), field="target")
+    if source.business_unit_id != target.business_unit_id:
+        raise ApplicationError(
+            _("HCOs move only between territories of the same business unit."), field="target"
+        )
+    periods = list(
+        TerritoryHCO.objects.select_for_update().filter(
+            territory=source, valid_to__isnull=True, hco_id__in=hco_ids
+        )
+    )
+    if not periods:
+        raise ApplicationError(_("Choose at least one HCO of this territory."), field="hcos")
+    for period in periods:
+        if period.valid_from >= valid_from:
+            raise ApplicationError(
+                _("The move must start after the HCO joined this territory (%(day)s).")
+                % {"day": period.valid_from},
+                field="valid_from",
+            )
+        period.valid_to = valid_from
+        period.save(update_fields=["valid_to"])
+    moved = sorted(p.hco_id for p in periods)
+    present = set(
+        TerritoryHCO.objects.filter(
+            territory=target, valid_to__isnull=True, hco_id__in=moved
+        ).values_list("hco_id", flat=True)
+    )
+    TerritoryHCO.objects.bulk_create(
+        [
+            TerritoryHCO(territory=target, hco_id=h, valid_from=valid_from)
+            for h in moved
+            if h not in present
+        ]
+    )
+    audit_append(
+        actor=actor,
+        action="territory.hcos_move",
+        object_type="territory",
+        object_id=target.pk,
+        before={"territory": source.pk, "hco_ids": moved},
+        after={"territory": target.pk, "hco_ids": moved, "valid_from": valid_from},
+    )
+    return moved
+
+
+@transaction.atomic
 def territory_hcos_repoint(
     *,
     actor: Actor | None,
