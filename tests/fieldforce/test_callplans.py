@@ -3,16 +3,12 @@ manager (and kept when the plan is made again)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.utils import timezone
 
 from omnihcp.fieldforce.callplans import call_plans_generate, month_of
 from omnihcp.fieldforce.models import CallPlan
 from omnihcp.governance.models import AuditEvent
-from omnihcp.org.models import Product
-from omnihcp.profiles import tiers as tiers_module
 from omnihcp.profiles.models import HCPTier, TierMatrix
 from tests.fieldforce.support import log_visit
 
@@ -20,20 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def tiers(cast_user: Any) -> None:
-    """The cardiovascular brand tiered as marketing would: 3A chiefs high potential."""
-    product = Product.objects.order_by("code").first()
-    matrix = tiers_module.matrix_save(
-        actor=cast_user("marketing"),
-        product=product,
-        draft=tiers_module.MatrixDraft(
-            high_rule='hco_level = "3A" and title in ("chief_physician", "associate_chief")',
-            medium_rule='hco_level in ("3A", "3B", "2A")',
-            cells=tiers_module.DEFAULT_CELLS,
-            frequencies=tiers_module.DEFAULT_FREQUENCIES,
-        ),
-    )
-    tiers_module.tiers_compute(matrix=matrix)
+def _tiers(tiered: None) -> None:
+    """Every test here starts from the tiered brand (``conftest.tiered``)."""
 
 
 def _plan(username: str) -> CallPlan:

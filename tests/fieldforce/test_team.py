@@ -72,3 +72,75 @@ def test_the_team_page_is_for_managers_of_that_team(client_as):
 
     assert client_as("rep_hangzhou").get("/ff/team/").status_code == 404
     assert client_as("dm_hangzhou").get(f"/ff/team/{beijing_rep.pk}/").status_code == 404
+
+
+def test_the_team_page_shows_shares_quiz_answers_coverage_and_districts(
+    client_as, scope_of, cast_user, tiered
+):
+    from django.test import Client
+
+    from omnihcp.engagement import questionnaire
+    from omnihcp.fieldforce.callplans import call_plan_generate
+    from omnihcp.masterdata.selectors import hcp_list
+    from tests.engagement.support import approved_content, consent, link_of, share
+
+    quiz = approved_content(
+        cast_user("marketing"),
+        cast_user("medical"),
+        title="心衰测验",
+        kind="quiz",
+        body="一题。",
+        questions=(questionnaire.QuestionDraft(kind="single", text="首选？", options="* 甲\n乙"),),
+    )
+    rep = client_as("rep_hangzhou")
+    doctors = list(hcp_list(scope=scope_of("rep_hangzhou"))[:2])
+    for hcp, answer in zip(doctors, ("0", "1"), strict=True):  # 100 and 0
+        consent(hcp)
+        doctor = Client()
+        link = link_of(share(rep, hcp, quiz, key=f"t{hcp.pk}"))
+        doctor.post(f"{link}consent/", {"answer": "yes"})
+        doctor.post(f"{link}answers/", {"q1": answer})
+    me = Employee.objects.get(user__username="rep_hangzhou")
+    plan = call_plan_generate(rep=me, month=timezone.localdate())
+    line = plan.lines.order_by("tier", "pk").first()
+    tier_lines = plan.lines.filter(tier=line.tier).count()
+    log_visit(rep, line.hcp, "cov-1")
+
+    page = client_as("dm_hangzhou").get("/ff/team/").content.decode()
+
+    row = page[page.index(f'data-rep="{me.name}"') :]
+    row = row[: row.index("</tr>")]
+    assert "data-shares>2<" in row
+    assert "data-quiz>2" in row
+    assert "avg. 50" in row
+    assert f'data-tier="{line.tier}">{line.tier} 1/{tier_lines}<' in row
+    assert 'data-section="districts"' not in page  # one district: no district lines
+
+    area = client_as("am_zhejiang").get("/ff/team/").content.decode()
+    assert 'data-section="districts"' in area
+    assert f'data-district="{me.org_node.name}"' in area
+    assert f'data-rep="{me.name}"' in area
+
+
+def test_the_rep_drill_shows_the_adoption_ladder_down_to_the_doctors(client_as, scope_of):
+    from omnihcp.masterdata.selectors import hcp_list
+    from omnihcp.org.models import Product
+    from omnihcp.profiles.models import Adoption
+
+    me = Employee.objects.get(user__username="rep_hangzhou")
+    product = Product.objects.filter(business_unit__code="CV").first()
+    doctors = list(hcp_list(scope=scope_of("rep_hangzhou"))[:3])
+    Adoption.objects.filter(hcp__in=doctors, product=product).delete()
+    for hcp, stage in zip(doctors, ("trial", "trial", "regular"), strict=True):
+        Adoption.objects.create(hcp=hcp, product=product, stage=stage)
+    manager = client_as("dm_hangzhou")
+
+    page = manager.get(f"/ff/team/{me.pk}/").content.decode()
+    ladder = page[page.index(f'data-ladder="{product.brand_name}"') :]
+    assert 'data-step="trial"' in ladder[: ladder.index("</tr>")]
+
+    step = manager.get(f"/ff/team/{me.pk}/?product={product.pk}&stage=trial").content.decode()
+    listed = step[step.index("data-step-doctors") :]
+    assert doctors[0].name in listed
+    assert doctors[1].name in listed
+    assert doctors[2].name not in listed.split("</div>")[0]

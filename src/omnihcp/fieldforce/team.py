@@ -4,7 +4,11 @@ or read content, watched a video, answered a quiz or survey, attended a meeting 
 activity rollups) or moved on the adoption ladder; call quality is the share of judged visits
 that were followed (a visit is judged once its 14 days are over, or earlier when already
 followed). Beside it: this week's visits against last week's, the call plan's attainment, and
-a red / amber / green status. A nudge sends the rep a WeCom message and leaves a task.
+a red / amber / green status; coverage of the planned doctors per tier (visited at least once
+this month), content shared and quiz answers from it this week. Rows add up per district, so
+an area or regional manager sees red / amber / green per district manager too. The drill into
+a rep shows where the rep's doctors stand on the adoption ladder, per product, down to the
+doctors of one step. A nudge sends the rep a WeCom message and leaves a task.
 """
 
 from __future__ import annotations
@@ -12,19 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
-from omnihcp.fieldforce.callplans import call_plan_progress, month_of
+from omnihcp.engagement.models import Delivery, Response
+from omnihcp.fieldforce.callplans import PlanProgress, call_plan_progress, month_of
 from omnihcp.fieldforce.models import CallPlan, Task, TaskSource, Visit
 from omnihcp.fieldforce.notify import task_notify
 from omnihcp.fieldforce.services import task_open
 from omnihcp.governance.services import Actor, audit_append
-from omnihcp.org.models import Employee, Role
+from omnihcp.masterdata.models import HCP
+from omnihcp.org.models import Employee, OrgNode, Role
+from omnihcp.profiles.models import Adoption, AdoptionStage
+from omnihcp.profiles.nba import rep_doctors
 from omnihcp.profiles.selectors import adoption_moves
 from omnihcp.tracking.selectors import hcp_engaged_days
 
@@ -50,15 +59,27 @@ class VisitJudged:
     judged: bool
 
 
+TIERS = ("A", "B", "C")
+
+
 @dataclass(frozen=True)
 class RepRow:
-    rep: Employee
+    rep: Employee | None  # None: a district's total
     this_week: int
     last_week: int
     followed: int
     judged: int
     planned: int
     made: int
+    # tier → (planned doctors visited at least once this month, planned doctors)
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    shares: int = 0  # content shared this week
+    quiz_answers: int = 0  # quiz answers this week to content the rep shared
+    quiz_score: float | None = None
+
+    @property
+    def coverage_cells(self) -> list[tuple[str, int, int]]:
+        return [(tier, *self.coverage.get(tier, (0, 0))) for tier in TIERS]
 
     @property
     def quality(self) -> float | None:
@@ -82,6 +103,36 @@ class RepRow:
         ):
             return "green"
         return "amber"
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """A district's reps added up: its manager sees one line per district."""
+
+    node: OrgNode
+    reps: list[RepRow]
+
+    @property
+    def total(self) -> RepRow:
+        coverage: dict[str, tuple[int, int]] = {}
+        for row in self.reps:
+            for tier, (seen, planned) in row.coverage.items():
+                before = coverage.get(tier, (0, 0))
+                coverage[tier] = (before[0] + seen, before[1] + planned)
+        scored = [r for r in self.reps if r.quiz_score is not None]
+        return RepRow(
+            rep=None,
+            this_week=sum(r.this_week for r in self.reps),
+            last_week=sum(r.last_week for r in self.reps),
+            followed=sum(r.followed for r in self.reps),
+            judged=sum(r.judged for r in self.reps),
+            planned=sum(r.planned for r in self.reps),
+            made=sum(r.made for r in self.reps),
+            coverage=coverage,
+            shares=sum(r.shares for r in self.reps),
+            quiz_answers=sum(r.quiz_answers for r in self.reps),
+            quiz_score=sum(r.quiz_score or 0 for r in scored) / len(scored) if scored else None,
+        )
 
 
 def judge_visits(visits: list[Visit], *, now: dt.datetime) -> list[VisitJudged]:
@@ -115,7 +166,9 @@ def team_reps(*, manager: Employee) -> list[Employee]:
     return list(
         Employee.objects.filter(
             position=Role.REP, is_active=True, org_node__path__startswith=manager.org_node.path
-        ).order_by("name")
+        )
+        .select_related("org_node")
+        .order_by("name")
     )
 
 
@@ -139,11 +192,28 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
         p.rep_id: p
         for p in CallPlan.objects.filter(rep__in=reps, month=month_of(timezone.localdate()))
     }
+    users = [rep.user_id for rep in reps if rep.user_id]
+    shares: dict[int | None, int] = dict(
+        Delivery.objects.filter(sender_id__in=users, created_at__gte=week)
+        .values("sender_id")
+        .annotate(n=Count("id"))
+        .values_list("sender_id", "n")
+    )
+    quizzes: dict[int | None, tuple[int, float | None]] = {
+        sender: (n, score)
+        for sender, n, score in Response.objects.filter(
+            sender_id__in=users, submitted_at__gte=week, score__isnull=False
+        )
+        .values("sender_id")
+        .annotate(n=Count("id"), avg=Avg("score"))
+        .values_list("sender_id", "n", "avg")
+    }
     rows = []
     for rep in reps:
         visits, judged = visits_of[rep.pk], judged_of[rep.pk]
         plan = plans.get(rep.pk)
         progress = call_plan_progress(plan=plan) if plan else None
+        answers, score = quizzes.get(rep.user_id, (0, None))
         rows.append(
             RepRow(
                 rep=rep,
@@ -153,9 +223,75 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
                 judged=len(judged),
                 planned=progress.planned if progress else 0,
                 made=progress.actual if progress else 0,
+                coverage=_coverage(progress),
+                shares=shares.get(rep.user_id, 0),
+                quiz_answers=answers,
+                quiz_score=score,
             )
         )
     return rows
+
+
+def _coverage(progress: PlanProgress | None) -> dict[str, tuple[int, int]]:
+    coverage: dict[str, tuple[int, int]] = {}
+    for row in progress.rows if progress else []:
+        seen, planned = coverage.get(row.line.tier, (0, 0))
+        coverage[row.line.tier] = (seen + (row.actual > 0), planned + 1)
+    return coverage
+
+
+def team_groups(rows: list[RepRow]) -> list[GroupRow]:
+    """The rows per district, for a manager above more than one district."""
+    by_node: dict[int, list[RepRow]] = defaultdict(list)
+    nodes: dict[int, OrgNode] = {}
+    for row in rows:
+        if row.rep is not None:
+            by_node[row.rep.org_node_id].append(row)
+            nodes[row.rep.org_node_id] = row.rep.org_node
+    groups = [GroupRow(nodes[k], v) for k, v in by_node.items()]
+    return sorted(groups, key=lambda g: g.node.path) if len(groups) > 1 else []
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    product: str
+    product_id: int
+    counts: list[int]  # doctors per stage, in the ladder's order
+    assessed: int
+
+
+def rep_ladder(*, rep: Employee) -> tuple[list[LadderRow], int]:
+    """Where the rep's doctors stand per product (doctors per stage) and how many doctors."""
+    doctors = rep_doctors(employee=rep)
+    stages = [value for value, _label in AdoptionStage.choices]
+    cells = (
+        Adoption.objects.filter(hcp_id__in=doctors.values("id"))
+        .values("product_id", "product__brand_name", "stage")
+        .annotate(n=Count("id"))
+    )
+    rows: dict[int, LadderRow] = {}
+    for cell in cells:
+        row = rows.setdefault(
+            cell["product_id"],
+            LadderRow(cell["product__brand_name"], cell["product_id"], [0] * len(stages), 0),
+        )
+        row.counts[stages.index(cell["stage"])] += cell["n"]
+    ladder = [
+        LadderRow(r.product, r.product_id, r.counts, sum(r.counts))
+        for r in sorted(rows.values(), key=lambda r: r.product)
+    ]
+    return ladder, doctors.count()
+
+
+def rep_ladder_doctors(*, rep: Employee, product_id: int, stage: str) -> QuerySet[HCP]:
+    """The rep's doctors at one step of one product's ladder."""
+    at_step = Adoption.objects.filter(product_id=product_id, stage=stage).values("hcp_id")
+    return (
+        rep_doctors(employee=rep)
+        .filter(id__in=at_step)
+        .select_related("primary_hco")
+        .order_by("name_pinyin")
+    )
 
 
 def team_rep(*, manager: Employee, rep_id: int) -> Employee:

@@ -272,7 +272,13 @@ def _manager(request: HttpRequest) -> Employee:
 def team_page(request: HttpRequest) -> HttpResponse:
     manager = _manager(request)
     rows = team.team_rows(manager=manager)
-    context = {"manager": manager, "rows": rows, "follow_days": team.FOLLOW_DAYS}
+    context = {
+        "manager": manager,
+        "rows": rows,
+        "groups": team.team_groups(rows),
+        "tiers": team.TIERS,
+        "follow_days": team.FOLLOW_DAYS,
+    }
     return render(request, "fieldforce/team.html", context)
 
 
@@ -280,7 +286,23 @@ def team_page(request: HttpRequest) -> HttpResponse:
 def team_rep(request: HttpRequest, rep_id: int) -> HttpResponse:
     manager = _manager(request)
     rep = team.team_rep(manager=manager, rep_id=rep_id)
-    context: dict[str, Any] = {"rep": rep, "visits": team.rep_recent_visits(rep=rep)}
+    ladder, doctors = team.rep_ladder(rep=rep)
+    context: dict[str, Any] = {
+        "rep": rep,
+        "visits": team.rep_recent_visits(rep=rep),
+        "ladder": ladder,
+        "doctors": doctors,
+        "stages": AdoptionStage.choices,
+    }
+    product, stage = request.GET.get("product", ""), request.GET.get("stage", "")
+    if product.isdigit() and stage in AdoptionStage.values:
+        context["step"] = {
+            "stage": AdoptionStage(stage).label,
+            "product": next((r.product for r in ladder if r.product_id == int(product)), ""),
+            "doctors": team.rep_ladder_doctors(rep=rep, product_id=int(product), stage=stage)[
+                :100
+            ],
+        }
     if request.method == "POST":
         try:
             task = team.nudge_send(
