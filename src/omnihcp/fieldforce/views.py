@@ -299,9 +299,7 @@ def team_rep(request: HttpRequest, rep_id: int) -> HttpResponse:
         context["step"] = {
             "stage": AdoptionStage(stage).label,
             "product": next((r.product for r in ladder if r.product_id == int(product)), ""),
-            "doctors": team.rep_ladder_doctors(rep=rep, product_id=int(product), stage=stage)[
-                :100
-            ],
+            "doctors": team.rep_ladder_doctors(rep=rep, product_id=int(product), stage=stage)[:100],
         }
     if request.method == "POST":
         try:
