@@ -23,6 +23,8 @@ WINDOWS = "omnihcp.tracking.tasks.rebuild_activity_windows_task"
 HANDOFFS = "omnihcp.fieldforce.tasks.handoffs_from_signals_task"
 PLANS = "omnihcp.fieldforce.tasks.call_plans_task"
 HANDOVERS = "omnihcp.fieldforce.tasks.handovers_apply_task"
+DCR_OUTCOMES = "omnihcp.fieldforce.tasks.dcr_outcomes_task"
+REMINDERS = "omnihcp.fieldforce.tasks.task_reminders_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -47,6 +49,8 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (HANDOFFS, 15),
         (PLANS, 24 * 3600),
         (HANDOVERS, 3600),
+        (DCR_OUTCOMES, 60),
+        (REMINDERS, 900),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -84,6 +88,8 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             HANDOFFS,
             PLANS,
             HANDOVERS,
+            DCR_OUTCOMES,
+            REMINDERS,
             CONTENT,
             CAMPAIGNS,
             TAGS,
@@ -94,7 +100,18 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
     )
     assert again == []
     assert sorted(later) == sorted(
-        [EXPIRY, ROLLUP, WINDOWS, HANDOFFS, HANDOVERS, CONTENT, CAMPAIGNS, TAGS]
+        [
+            EXPIRY,
+            ROLLUP,
+            WINDOWS,
+            HANDOFFS,
+            HANDOVERS,
+            DCR_OUTCOMES,
+            REMINDERS,
+            CONTENT,
+            CAMPAIGNS,
+            TAGS,
+        ]
     )
     assert DBTaskResult.objects.filter(task_path=SNAPSHOT).count() == 1
     assert DBTaskResult.objects.filter(task_path=EXPIRY).count() == 2

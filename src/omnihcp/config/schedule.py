@@ -47,6 +47,18 @@ SCHEDULE: tuple[Schedule, ...] = (
         "doctors and the new rep gets the handover within the hour after midnight",
     ),
     Schedule(
+        "omnihcp.fieldforce.tasks.dcr_outcomes_task",
+        MINUTE,
+        "a rep hears of a data steward's decision on their request within minutes (a task and "
+        "a WeCom message), while the doctor is still on their mind",
+    ),
+    Schedule(
+        "omnihcp.fieldforce.tasks.task_reminders_task",
+        15 * MINUTE,
+        "the morning reminder of the day's tasks reaches reps soon after 08:00 (sent once a "
+        "day; asking is cheap)",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

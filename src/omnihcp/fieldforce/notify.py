@@ -14,22 +14,26 @@ from omnihcp.org.models import Employee
 from omnihcp.org.wecom import wecom_configured
 
 
-def task_notify(task: Task, employee: Employee, *, title: str, text: str) -> bool:
-    """Send the rep a text card that opens the today page; True when WeCom accepted it."""
+def wecom_send(employee: Employee, *, title: str, text: str, url: str = "") -> str:
+    """Send an employee a WeCom text card (opening the today page unless ``url`` says where);
+    the problem as text ("" when WeCom accepted it)."""
     userid = employee.user.wecom_userid if employee.user else ""
-    problem = "" if userid else "no WeCom userid"
     if not wecom_configured():
-        problem = "WeCom not configured"  # a laptop or the demo: the task page is enough
+        return "WeCom not configured"  # a laptop or the demo: the pages are enough
+    if not userid:
+        return "no WeCom userid"
+    target = settings.OMNIHCP_BASE_URL.rstrip("/") + (url or reverse("fieldforce:today"))
+    message = OutboundMessage(channel="wecom", to=userid, title=title, text=text, url=target)
+    result = channel_for("wecom").send(message)
+    return "" if result.ok else f"{result.error_code} {result.error_text}".strip()[:200]
+
+
+def task_notify(task: Task, employee: Employee, *, title: str, text: str) -> bool:
+    """Tell the rep about a task; the outcome is kept on the task. True when WeCom took it."""
+    problem = wecom_send(employee, title=title, text=text)
     if problem:
         task.notify_error = problem
-        task.save(update_fields=["notify_error", "updated_at"])
-        return False
-    url = settings.OMNIHCP_BASE_URL.rstrip("/") + reverse("fieldforce:today")
-    message = OutboundMessage(channel="wecom", to=userid, title=title, text=text, url=url)
-    result = channel_for("wecom").send(message)
-    if result.ok:
-        task.notified_at = timezone.now()
     else:
-        task.notify_error = f"{result.error_code} {result.error_text}".strip()[:200]
+        task.notified_at = timezone.now()
     task.save(update_fields=["notified_at", "notify_error", "updated_at"])
-    return result.ok
+    return not problem

@@ -36,7 +36,7 @@ from omnihcp.org.models import Employee, Product, User
 from omnihcp.org.selectors import employee_for_user
 from omnihcp.profiles.adoption import adoption_set
 from omnihcp.profiles.models import AdoptionStage
-from omnihcp.profiles.nba import rep_doctors
+from omnihcp.profiles.nba import action_get, rep_doctors
 from omnihcp.tracking.services import activity_record
 
 EDIT_WINDOW = dt.timedelta(hours=24)
@@ -44,6 +44,7 @@ FAR_METRES = 1000  # a check-in farther than this from the hospital is flagged
 CLOCK_SKEW = dt.timedelta(minutes=5)  # a phone's clock may run a little ahead
 LONGEST_VISIT = dt.timedelta(hours=8)
 EARTH_METRES = 6_371_000
+NBA_TASK_DAYS = 3
 
 
 @dataclass(frozen=True)
@@ -370,3 +371,28 @@ __all__ = [
     "visit_edit_is_late",
     "visit_log",
 ]
+
+
+def task_from_action(*, actor: Actor, employee: Employee, suggestion_id: int) -> Task:
+    """The rep keeps one of today's next best actions as a task (due in three days); the same
+    doctor and kind of action twice is one task."""
+    suggestion = action_get(employee=employee, suggestion_id=suggestion_id)
+    with transaction.atomic():
+        task, created = task_open(
+            assignee=employee,
+            hcp=suggestion.hcp,
+            source=TaskSource.NEXT_BEST_ACTION,
+            title=suggestion.why()[:200],
+            due_on=timezone.localdate() + dt.timedelta(days=NBA_TASK_DAYS),
+            dedupe_key=f"nba:{suggestion.hcp_id}:{suggestion.action_type}",
+            detail={"why": "nba", "suggestion": suggestion.pk},
+        )
+        if created:
+            audit_append(
+                actor=actor,
+                action="task.from_action",
+                object_type="task",
+                object_id=task.pk,
+                after={"suggestion": suggestion.pk, "hcp": suggestion.hcp_id},
+            )
+    return task

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from omnihcp.fieldforce.callplans import call_plans_generate
 from omnihcp.fieldforce.handoffs import handoffs_from_signals
+from omnihcp.fieldforce.reminders import dcr_outcomes_notify, task_reminders_send
 from omnihcp.fieldforce.territories import handovers_apply
 
 
@@ -25,3 +26,15 @@ def call_plans_task() -> int:
 def handovers_apply_task() -> int:
     """Territory changes whose day has come: tasks follow the doctors, the new rep is told."""
     return handovers_apply()
+
+
+@task()
+def dcr_outcomes_task() -> int:
+    """Data stewards' decisions on reps' requests, as tasks and WeCom messages to the reps."""
+    return dcr_outcomes_notify()
+
+
+@task()
+def task_reminders_task() -> int:
+    """The morning WeCom reminder of the tasks due today (once a day)."""
+    return task_reminders_send()

@@ -17,5 +17,6 @@ urlpatterns = [
     path("territories/<int:territory_id>/", views_territories.territory_detail, name="territory"),
     path("handovers/", views_territories.handover_list, name="handovers"),
     path("handovers/<int:handover_id>/", views_territories.handover_detail, name="handover"),
+    path("actions/<int:suggestion_id>/task/", views.task_from_action, name="action-task"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
 ]

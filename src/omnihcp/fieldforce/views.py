@@ -313,3 +313,18 @@ def team_rep(request: HttpRequest, rep_id: int) -> HttpResponse:
     plan = callplans.rep_plan(rep=rep)
     context["progress"] = callplans.call_plan_progress(plan=plan) if plan else None
     return render(request, "fieldforce/team_rep.html", context)
+
+
+@login_required
+@require_POST
+def task_from_action(request: HttpRequest, suggestion_id: int) -> HttpResponse:
+    """ "Add to my tasks" on a next best action of the today page (htmx swaps the row)."""
+    employee = _employee(request)
+    if employee is None:
+        raise NotFoundError(_("No such suggestion."))
+    task = services.task_from_action(
+        actor=request.user, employee=employee, suggestion_id=suggestion_id
+    )
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("fieldforce:today")
+    return render(request, "fieldforce/_task.html", {"task": task})
