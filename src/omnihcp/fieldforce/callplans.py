@@ -105,10 +105,15 @@ class PlanProgress:
         return self.actual / self.planned if self.planned else None
 
 
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The first moment of the month and of the next, local time."""
+    start = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
+    return start, timezone.make_aware(dt.datetime.combine(_next_month(month), dt.time.min))
+
+
 def call_plan_progress(*, plan: CallPlan) -> PlanProgress:
     """Plan against actual: the rep's visits to each planned doctor in the plan's month."""
-    start = timezone.make_aware(dt.datetime.combine(plan.month, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(_next_month(plan.month), dt.time.min))
+    start, end = month_bounds(plan.month)
     visits = dict(
         Visit.objects.filter(rep_id=plan.rep_id, started_at__gte=start, started_at__lt=end)
         .values("hcp_id")

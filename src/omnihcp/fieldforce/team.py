@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Avg, Count, QuerySet
@@ -25,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.models import Delivery, Response
-from omnihcp.fieldforce.callplans import PlanProgress, call_plan_progress, month_of
-from omnihcp.fieldforce.models import CallPlan, Task, TaskSource, Visit
+from omnihcp.fieldforce.callplans import month_bounds, month_of
+from omnihcp.fieldforce.models import CallPlanLine, Task, TaskSource, Visit
 from omnihcp.fieldforce.notify import task_notify
 from omnihcp.fieldforce.services import task_open
 from omnihcp.governance.services import Actor, audit_append
@@ -52,9 +54,19 @@ GREEN_QUALITY, RED_QUALITY = 0.3, 0.15
 MIN_JUDGED = 5  # fewer judged visits say nothing about quality
 
 
+class VisitRef(NamedTuple):
+    """What judging a visit needs; the team page reads these, not whole visits."""
+
+    pk: int
+    rep_id: int
+    hcp_id: int
+    started_at: dt.datetime
+    created_at: dt.datetime
+
+
 @dataclass(frozen=True)
 class VisitJudged:
-    visit: Visit
+    visit: Any  # a Visit, or a VisitRef
     followed: bool
     judged: bool
 
@@ -135,7 +147,7 @@ class GroupRow:
         )
 
 
-def judge_visits(visits: list[Visit], *, now: dt.datetime) -> list[VisitJudged]:
+def judge_visits(visits: Sequence[Visit | VisitRef], *, now: dt.datetime) -> list[VisitJudged]:
     """Each visit with whether the doctor engaged or moved a stage in the 14 days after it."""
     if not visits:
         return []
@@ -182,16 +194,17 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     recent = Visit.objects.filter(
         rep__in=reps, started_at__gte=now - dt.timedelta(days=LOOK_BACK_DAYS)
     ).order_by("started_at")
-    visits_of: dict[int, list[Visit]] = defaultdict(list)
+    refs = [
+        VisitRef(*row)
+        for row in recent.values_list("pk", "rep_id", "hcp_id", "started_at", "created_at")
+    ]
+    visits_of: dict[int, list[VisitRef]] = defaultdict(list)
     judged_of: dict[int, list[VisitJudged]] = defaultdict(list)
-    for judged_visit in judge_visits(list(recent), now=now):
+    for judged_visit in judge_visits(refs, now=now):
         visits_of[judged_visit.visit.rep_id].append(judged_visit.visit)
         if judged_visit.judged:
             judged_of[judged_visit.visit.rep_id].append(judged_visit)
-    plans = {
-        p.rep_id: p
-        for p in CallPlan.objects.filter(rep__in=reps, month=month_of(timezone.localdate()))
-    }
+    figures = _plan_figures(reps)
     users = [rep.user_id for rep in reps if rep.user_id]
     shares: dict[int | None, int] = dict(
         Delivery.objects.filter(sender_id__in=users, created_at__gte=week)
@@ -211,8 +224,7 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     rows = []
     for rep in reps:
         visits, judged = visits_of[rep.pk], judged_of[rep.pk]
-        plan = plans.get(rep.pk)
-        progress = call_plan_progress(plan=plan) if plan else None
+        planned, made, coverage = figures.get(rep.pk, (0, 0, {}))
         answers, score = quizzes.get(rep.user_id, (0, None))
         rows.append(
             RepRow(
@@ -221,9 +233,9 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
                 last_week=sum(week - dt.timedelta(days=7) <= v.started_at < week for v in visits),
                 followed=sum(j.followed for j in judged),
                 judged=len(judged),
-                planned=progress.planned if progress else 0,
-                made=progress.actual if progress else 0,
-                coverage=_coverage(progress),
+                planned=planned,
+                made=made,
+                coverage=coverage,
                 shares=shares.get(rep.user_id, 0),
                 quiz_answers=answers,
                 quiz_score=score,
@@ -232,12 +244,32 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     return rows
 
 
-def _coverage(progress: PlanProgress | None) -> dict[str, tuple[int, int]]:
-    coverage: dict[str, tuple[int, int]] = {}
-    for row in progress.rows if progress else []:
-        seen, planned = coverage.get(row.line.tier, (0, 0))
-        coverage[row.line.tier] = (seen + (row.actual > 0), planned + 1)
-    return coverage
+def _plan_figures(reps: list[Employee]) -> dict[int, tuple[int, int, dict[str, tuple[int, int]]]]:
+    """Per rep this month: calls planned, planned calls made (a doctor's visits beyond the
+    plan do not count, as on the plan page) and per tier (doctors visited, doctors planned) —
+    two grouped reads for the whole team, no plan line loaded as an object."""
+    month = month_of(timezone.localdate())
+    start, end = month_bounds(month)
+    made_to = {
+        (rep_id, hcp_id): n
+        for rep_id, hcp_id, n in Visit.objects.filter(
+            rep__in=reps, started_at__gte=start, started_at__lt=end
+        )
+        .values("rep_id", "hcp_id")
+        .annotate(n=Count("id"))
+        .values_list("rep_id", "hcp_id", "n")
+    }
+    lines = CallPlanLine.objects.filter(plan__rep__in=reps, plan__month=month).values_list(
+        "plan__rep_id", "hcp_id", "tier", "planned"
+    )
+    figures: dict[int, tuple[int, int, dict[str, tuple[int, int]]]] = {}
+    for rep_id, hcp_id, tier, planned in lines.iterator(chunk_size=5000):
+        total, made, coverage = figures.get(rep_id, (0, 0, {}))
+        visits = made_to.get((rep_id, hcp_id), 0)
+        seen, doctors = coverage.get(tier, (0, 0))
+        coverage[tier] = (seen + (visits > 0), doctors + 1)
+        figures[rep_id] = (total + planned, made + min(visits, planned), coverage)
+    return figures
 
 
 def team_groups(rows: list[RepRow]) -> list[GroupRow]:
