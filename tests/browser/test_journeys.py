@@ -155,6 +155,8 @@ def test_pages_fit_the_screen(site: Site, new_page: NewPage, page_as: PageAs, lo
         "campaigns": "/engagement/campaigns/",
         "new campaign": "/engagement/campaigns/new/",
         "campaign report": f"/engagement/campaigns/{site.campaign_id}/",
+        "outreach programmes": "/ff/programmes/",
+        "new programme": "/ff/programmes/new/",
         "content performance": "/engagement/performance/",
         "quiz questions": f"/engagement/content/{site.quiz_id}/questions/",
         "tags": "/profiles/tags/",

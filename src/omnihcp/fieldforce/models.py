@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnihcp.core.models import TimeStampedModel
@@ -188,3 +189,133 @@ class Handover(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.territory_id}: {self.from_rep_id} → {self.to_rep_id} {self.effective_on}"
+
+
+class ProgrammeStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Programme(TimeStampedModel):
+    """A virtual-rep programme: a target list of doctors (a segment or a rule, optionally only
+    hospitals nobody visited lately), a call script (the questions of a survey or quiz), calls
+    and one-to-many sends, and hand-offs to the territory's field rep."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    segment = models.ForeignKey(
+        "profiles.Segment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.TextField(_("rule"), blank=True)
+    unvisited_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    script = models.ForeignKey(
+        ContentItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ProgrammeStatus.choices, default=ProgrammeStatus.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    targets_built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Outcome(models.TextChoices):
+    NO_ANSWER = "no_answer", _("No answer")
+    REFUSED = "refused", _("Refused")
+    INTERESTED = "interested", _("Interested")
+    WANTS_VISIT = "wants_visit", _("Wants a visit")
+    WANTS_MATERIAL = "wants_material", _("Wants material")
+    NOT_NOW = "not_now", _("Not now")
+
+
+class TargetStage(models.TextChoices):
+    """How far a target has come, in the funnel's order (a later step implies the earlier)."""
+
+    PENDING = "pending", _("Not reached yet")
+    REACHED = "reached", _("Reached")
+    ENGAGED = "engaged", _("Engaged")
+    INTERESTED = "interested", _("Interested")
+    HANDED_OFF = "handed_off", _("Handed off")
+
+
+class ProgrammeTarget(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="targets")
+    hcp = models.ForeignKey(HCP, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=TargetStage.choices, default=TargetStage.PENDING
+    )
+    last_outcome = models.CharField(
+        _("last outcome"), max_length=16, choices=Outcome.choices, blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    callback_at = models.DateTimeField(_("call back"), null=True, blank=True)
+    intent = models.PositiveSmallIntegerField(_("intent score"), default=0)
+    answers = models.JSONField(default=dict, blank=True)  # question → answer, latest wins
+    handoff_task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    field_feedback = models.TextField(_("field rep's feedback"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-intent", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "hcp"], name="programme_target_unique")
+        ]
+        indexes = [
+            models.Index(fields=["programme", "stage"], name="target_stage_idx"),
+            models.Index(fields=["programme", "callback_at"], name="target_callback_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}: {self.hcp_id} ({self.stage})"
+
+
+class OutreachCall(models.Model):
+    """One call (or WeCom chat) of a virtual rep with a target, with its outcome and answers."""
+
+    target = models.ForeignKey(ProgrammeTarget, on_delete=models.CASCADE, related_name="calls")
+    channel = models.CharField(_("channel"), max_length=8, choices=VisitKind.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "client_key"], name="call_client_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.outcome}"
+
+
+class ProgrammeCampaign(models.Model):
+    """A one-to-many send (an engagement campaign) to a programme's targets."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="campaigns")
+    campaign = models.OneToOneField(
+        "engagement.Campaign", on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} → {self.campaign_id}"

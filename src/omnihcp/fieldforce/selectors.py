@@ -13,6 +13,7 @@ from omnihcp.fieldforce.models import Task, TaskSource, TaskStatus, Visit
 from omnihcp.org.models import Employee
 
 DUE_AHEAD = dt.timedelta(days=2)
+HOT_SOURCES = (TaskSource.HOT_SIGNAL, TaskSource.VIRTUAL_REP)
 
 
 def rep_tasks_due(*, employee: Employee, today: dt.date | None = None) -> QuerySet[Task]:
@@ -22,7 +23,7 @@ def rep_tasks_due(*, employee: Employee, today: dt.date | None = None) -> QueryS
         Task.objects.filter(
             assignee=employee, status=TaskStatus.OPEN, due_on__lte=today + DUE_AHEAD
         )
-        .exclude(source=TaskSource.HOT_SIGNAL)
+        .exclude(source__in=HOT_SOURCES)
         .select_related("hcp__primary_hco")
         .order_by("due_on", "-created_at")
     )
@@ -36,9 +37,10 @@ def rep_open_tasks(*, employee: Employee) -> QuerySet[Task]:
 
 
 def rep_hot_leads(*, employee: Employee) -> QuerySet[Task]:
-    """The rep's open hot-signal tasks, the doctor's latest signal first."""
+    """The rep's open hot leads — a doctor's own signals, or a virtual rep's hand-off — the
+    latest first."""
     return (
-        Task.objects.filter(assignee=employee, status=TaskStatus.OPEN, source=TaskSource.HOT_SIGNAL)
+        Task.objects.filter(assignee=employee, status=TaskStatus.OPEN, source__in=HOT_SOURCES)
         .select_related("hcp__primary_hco")
         .order_by("-signal_at")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnihcp.fieldforce import views, views_territories
+from omnihcp.fieldforce import views, views_programmes, views_territories
 
 app_name = "fieldforce"
 urlpatterns = [
@@ -18,5 +18,14 @@ urlpatterns = [
     path("handovers/", views_territories.handover_list, name="handovers"),
     path("handovers/<int:handover_id>/", views_territories.handover_detail, name="handover"),
     path("actions/<int:suggestion_id>/task/", views.task_from_action, name="action-task"),
+    path("programmes/", views_programmes.programme_list, name="programmes"),
+    path("programmes/new/", views_programmes.programme_new, name="programme-new"),
+    path("programmes/<int:programme_id>/", views_programmes.programme_detail, name="programme"),
+    path(
+        "programmes/<int:programme_id>/targets/<int:target_id>/",
+        views_programmes.target_detail,
+        name="target",
+    ),
+    path("tasks/<int:task_id>/feedback/", views_programmes.task_feedback, name="task-feedback"),
     path("tasks/<int:task_id>/close/", views.task_close, name="task-close"),
 ]

@@ -94,12 +94,13 @@ MANAGER_MENU = (
     "team",
     "callplans",
     "territories",
+    "programmes",
     "insights",
     "meetings",
 )
 MENUS: dict[Role, tuple[str, ...]] = {
     Role.REP: ("home", "today", "hcps", "hcos", "mydcr", "content", "profiles"),
-    Role.VIRTUAL_REP: ("home", "hcps", "fieldforce", "content", "profiles"),
+    Role.VIRTUAL_REP: ("home", "programmes", "hcps", "content", "profiles"),
     Role.DISTRICT_MANAGER: MANAGER_MENU,
     Role.AREA_MANAGER: MANAGER_MENU,
     Role.REGIONAL_MANAGER: MANAGER_MENU,
@@ -108,6 +109,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "home",
         "content",
         "campaigns",
+        "programmes",
         "performance",
         "tags",
         "segments",
@@ -247,6 +249,13 @@ def _item(key: str) -> NavItem:
             _("Call plans"),
             reverse("fieldforce:plan-mine"),
             _("Each rep's calls planned this month from the tiers, against the visits made."),
+        )
+    if key == "programmes":
+        return NavItem(
+            key,
+            _("Outreach programmes"),
+            reverse("fieldforce:programmes"),
+            _("Virtual reps' target lists, call scripts, calls and hand-offs to the field."),
         )
     if key == "territories":
         return NavItem(
