@@ -29,6 +29,7 @@ from omnihcp.engagement.models import ContentItem
 from omnihcp.engagement.models_consent import ConsentPurpose
 from omnihcp.engagement.models_delivery import Delivery
 from omnihcp.engagement.selectors import content_is_sendable
+from omnihcp.engagement.training_gate import share_block
 from omnihcp.governance.services import Actor, audit_append
 from omnihcp.masterdata.models import HCP
 from omnihcp.masterdata.selectors_identity import hcp_external_id
@@ -145,6 +146,9 @@ def delivery_share(
         raise ApplicationError(
             _("Only approved content within its validity may be sent."), field="item"
         )
+    blocked = share_block(actor=actor, item=item)
+    if blocked:
+        raise ApplicationError(blocked, field="item", code="training")
     if not consent_allows(
         hcp_id=hcp.pk, purpose=ConsentPurpose.MARKETING, channel=CONSENT_CHANNEL[channel]
     ):

@@ -129,3 +129,4 @@ from omnihcp.engagement.models_campaign import *  # noqa: E402, F403
 from omnihcp.engagement.models_consent import *  # noqa: E402, F403
 from omnihcp.engagement.models_delivery import *  # noqa: E402, F403
 from omnihcp.engagement.models_questionnaire import *  # noqa: E402, F403
+from omnihcp.engagement.models_training import *  # noqa: E402, F403

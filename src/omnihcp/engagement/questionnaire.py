@@ -191,8 +191,9 @@ def _audit(actor: Actor, item: ContentItem, action: str, after: dict[str, Any]) 
     )
 
 
-def _answer(question: Question, values: Sequence[str]) -> Answer | None:
-    """One question's answer from the submitted values; None when skipped (if allowed)."""
+def answer_check(question: Question, values: Sequence[str]) -> Answer | None:
+    """One question's answer from the submitted values (unsaved, ``correct`` set for a scored
+    question); None when skipped (if allowed)."""
     values = [v.strip() for v in values if v.strip()]
     if not values:
         if question.required:
@@ -247,7 +248,7 @@ def response_submit(
     questions = list(delivery.version.questions.all())
     if not questions:
         raise ApplicationError(_("This content has no questions."), code="invalid_state")
-    answers = [(q, _answer(q, values.get(f"q{q.position}", ()))) for q in questions]
+    answers = [(q, answer_check(q, values.get(f"q{q.position}", ()))) for q in questions]
     scored = [a for q, a in answers if q.scored]
     score = None
     if delivery.item.kind == ContentKind.QUIZ and scored:

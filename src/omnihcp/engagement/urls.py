@@ -8,6 +8,7 @@ from omnihcp.engagement import (
     views_performance,
     views_questions,
     views_share,
+    views_training,
 )
 
 app_name = "engagement"
@@ -23,6 +24,15 @@ urlpatterns = [
         views_campaigns.campaign_cancel,
         name="campaign-cancel",
     ),
+    path("training/", views_training.training_home, name="training"),
+    path("training/new/", views_training.course_new, name="course-new"),
+    path("training/<int:course_id>/", views_training.course_detail, name="course"),
+    path(
+        "training/<int:course_id>/items/<int:item_id>/",
+        views_training.course_item,
+        name="course-item",
+    ),
+    path("training/<int:course_id>/quiz/", views_training.course_quiz, name="course-quiz"),
     path("performance/", views_performance.performance_page, name="performance"),
     path("content/", views.content_list, name="content-list"),
     path("content/new/", views.content_new, name="content-new"),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.models import Delivery, Response
+from omnihcp.engagement.training import training_summary
 from omnihcp.fieldforce.callplans import month_bounds, month_of
 from omnihcp.fieldforce.models import CallPlanLine, Task, TaskSource, Visit
 from omnihcp.fieldforce.notify import task_notify
@@ -88,6 +89,7 @@ class RepRow:
     shares: int = 0  # content shared this week
     quiz_answers: int = 0  # quiz answers this week to content the rep shared
     quiz_score: float | None = None
+    training: tuple[int, int] = (0, 0)  # courses passed, courses assigned
 
     @property
     def coverage_cells(self) -> list[tuple[str, int, int]]:
@@ -221,6 +223,7 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
         .annotate(n=Count("id"), avg=Avg("score"))
         .values_list("sender_id", "n", "avg")
     }
+    courses = training_summary(employee_ids=[rep.pk for rep in reps])
     rows = []
     for rep in reps:
         visits, judged = visits_of[rep.pk], judged_of[rep.pk]
@@ -239,6 +242,7 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
                 shares=shares.get(rep.user_id, 0),
                 quiz_answers=answers,
                 quiz_score=score,
+                training=courses.get(rep.pk, (0, 0)),
             )
         )
     return rows

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.selectors import ContentFilter, content_list
+from omnihcp.engagement.training import my_assignments
 from omnihcp.fieldforce import callplans, selectors, services, team
 from omnihcp.fieldforce.models import Task, VisitKind
 from omnihcp.masterdata.selectors import hcp_get
@@ -56,6 +57,7 @@ def today(request: HttpRequest) -> HttpResponse:
             "due": list(selectors.rep_tasks_due(employee=employee)[:20]),
             "actions": rep_actions(employee=employee)[:NBA_ON_TODAY],
             "visits": list(selectors.rep_visits(employee=employee, since=midnight)),
+            "courses": list(my_assignments(employee=employee).filter(passed_at__isnull=True)[:5]),
         }
     return render(request, "fieldforce/today.html", context)
 

@@ -95,12 +95,13 @@ MANAGER_MENU = (
     "callplans",
     "territories",
     "programmes",
+    "training",
     "insights",
     "meetings",
 )
 MENUS: dict[Role, tuple[str, ...]] = {
-    Role.REP: ("home", "today", "hcps", "hcos", "mydcr", "content", "profiles"),
-    Role.VIRTUAL_REP: ("home", "programmes", "hcps", "content", "profiles"),
+    Role.REP: ("home", "today", "hcps", "hcos", "mydcr", "content", "profiles", "training"),
+    Role.VIRTUAL_REP: ("home", "programmes", "hcps", "content", "profiles", "training"),
     Role.DISTRICT_MANAGER: MANAGER_MENU,
     Role.AREA_MANAGER: MANAGER_MENU,
     Role.REGIONAL_MANAGER: MANAGER_MENU,
@@ -110,6 +111,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
         "content",
         "campaigns",
         "programmes",
+        "training",
         "performance",
         "tags",
         "segments",
@@ -126,6 +128,7 @@ MENUS: dict[Role, tuple[str, ...]] = {
     Role.MEDICAL: (
         "home",
         "content",
+        "training",
         "performance",
         "tags",
         "segments",
@@ -249,6 +252,13 @@ def _item(key: str) -> NavItem:
             _("Call plans"),
             reverse("fieldforce:plan-mine"),
             _("Each rep's calls planned this month from the tiers, against the visits made."),
+        )
+    if key == "training":
+        return NavItem(
+            key,
+            _("Training"),
+            reverse("engagement:training"),
+            _("Courses of approved content and a quiz; completion and scores."),
         )
     if key == "programmes":
         return NavItem(
