@@ -1,6 +1,9 @@
 """Field-force benchmarks (issue 6) at 500 reps, 1,000,000 HCPs and 5,000,000 visits, on SQLite
 and PostgreSQL: the rep's today page and the manager's team page, p50/p95 server time, and
-call-plan generation for the whole company (wall time, peak RSS).
+call-plan generation for the whole company (wall time, peak RSS), and the refresh of every
+rep's next-best-action list of the day (the job the today page reads from); the today page is
+measured twice: with the lists stored (production's steady state) and without (each page
+computes its list).
 
 Setup, not timed: the database ``bench/seed.py --keep`` left at 1M HCPs is taken over (or a new
 one seeded with ``omnihcp demo --hcps N --no-engagement``), migrated, and loaded by
@@ -103,6 +106,20 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "plans": runs[-1][1]["plans"],
         "lines": runs[-1][1]["lines"],
     }
+    cold = [float(v) for v in json.loads(_child(db, "today-cold", str(args.pages)))]
+    result["today-cold_ms"] = {
+        "n": len(cold),
+        "p50": round(statistics.median(cold), 1),
+        "p95": round(percentile(cold, 95), 1),
+    }
+    refresh = run_measured(
+        [str(PYTHON), str(CHILD), "nba-refresh"], env, logs / f"fieldforce-nba-{backend}.log"
+    )
+    if refresh.returncode:
+        raise RuntimeError(refresh.output[-3000:])
+    result["nba_refresh"] = json.loads(refresh.output.strip().splitlines()[-1]) | {
+        "peak_mib": round(refresh.max_rss_mib)
+    }
     for page in ("today", "team", "team-area"):
         n = args.pages if page != "team-area" else max(args.pages // 4, 10)
         times = [float(v) for v in json.loads(_child(db, page, str(n)))]
@@ -141,14 +158,17 @@ def main() -> None:
         [
             b,
             f"{r['today_ms']['p50']:.0f} / {r['today_ms']['p95']:.0f}",
+            f"{r['today-cold_ms']['p50']:.0f} / {r['today-cold_ms']['p95']:.0f}",
             f"{r['team_ms']['p50']:.0f} / {r['team_ms']['p95']:.0f}",
             f"{r['team-area_ms']['p50']:.0f} / {r['team-area_ms']['p95']:.0f}",
             f"{r['plans']['seconds']:.0f} s / {r['plans']['peak_mib']:.0f} MiB",
+            f"{r['nba_refresh']['seconds']:.0f} s",
         ]
         for b, r in results.items()
     ]
-    head = ["backend", "today p50/p95 ms", "team (district) p50/p95 ms", "team (area)"]
-    print(table([*head, "call plans, whole company"], rows))
+    head = ["backend", "today p50/p95 ms", "today, lists not stored", "team (district)"]
+    head += ["team (area)", "call plans, whole company", "NBA lists, whole company"]
+    print(table(head, rows))
     write_json(
         RESULTS / f"fieldforce-{'-'.join(args.backends)}.json",
         {

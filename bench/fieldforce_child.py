@@ -14,9 +14,12 @@ Steps:
   PostgreSQL).
 * ``plans`` — every rep's call plan of this month made again (``call_plans_generate(refresh=
   True)``), the whole company: prints JSON ``{"seconds": …, "plans": …, "lines": …}``.
+* ``nba-refresh`` — every rep's next-best-action list of today computed again (the job that
+  runs every 15 minutes): prints JSON ``{"seconds": …, "reps": …}``.
 * ``today N`` / ``team N`` — N pages (Django's test client, the full middleware and template
   stack) after 5 warm-up pages: the today page of random reps, the team page of random district
-  managers; prints JSON milliseconds. ``team-area N``: the team page of area managers.
+  managers; prints JSON milliseconds. ``team-area N``: the team page of area managers;
+  ``today-cold N``: the today page with no stored action lists (each page computes one).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from omnihcp.org.models import (  # noqa: E402
     User,
 )
 from omnihcp.profiles import tiers  # noqa: E402
+from omnihcp.profiles.models import RepActionList  # noqa: E402
+from omnihcp.profiles.nba import nba_lists_refresh  # noqa: E402
 from profiles_child import _bulk  # noqa: E402
 
 UNUSABLE = "!"  # Django's mark of a password that never matches: bench users never log in
@@ -305,7 +310,16 @@ def plans() -> None:
     print(json.dumps({"seconds": round(seconds, 1), "plans": made, "lines": lines}))
 
 
+def nba_refresh() -> None:
+    started = time.perf_counter()
+    reps = nba_lists_refresh()
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "reps": reps}))
+
+
 def pages(kind: str, n: int) -> None:
+    if kind == "today-cold":  # no stored list: each page computes the rep's actions
+        RepActionList.objects.all().delete()
+        kind = "today"
     position = {"today": Role.REP, "team": Role.DISTRICT_MANAGER, "team-area": Role.AREA_MANAGER}
     users = list(
         Employee.objects.filter(position=position[kind], is_active=True, user__isnull=False)
@@ -337,5 +351,7 @@ if __name__ == "__main__":
         load(int(sys.argv[2]))
     elif step == "plans":
         plans()
+    elif step == "nba-refresh":
+        nba_refresh()
     else:
         pages(step, int(sys.argv[2]))

@@ -25,6 +25,7 @@ PLANS = "omnihcp.fieldforce.tasks.call_plans_task"
 HANDOVERS = "omnihcp.fieldforce.tasks.handovers_apply_task"
 DCR_OUTCOMES = "omnihcp.fieldforce.tasks.dcr_outcomes_task"
 REMINDERS = "omnihcp.fieldforce.tasks.task_reminders_task"
+NBA_LISTS = "omnihcp.profiles.tasks.nba_lists_refresh_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -51,6 +52,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (HANDOVERS, 3600),
         (DCR_OUTCOMES, 60),
         (REMINDERS, 900),
+        (NBA_LISTS, 900),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -90,6 +92,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             HANDOVERS,
             DCR_OUTCOMES,
             REMINDERS,
+            NBA_LISTS,
             CONTENT,
             CAMPAIGNS,
             TAGS,
@@ -108,6 +111,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             HANDOVERS,
             DCR_OUTCOMES,
             REMINDERS,
+            NBA_LISTS,
             CONTENT,
             CAMPAIGNS,
             TAGS,

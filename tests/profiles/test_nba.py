@@ -155,3 +155,27 @@ def test_a_rep_cannot_answer_another_reps_suggestion(client_as, rep, territory) 
 
     assert response.status_code == 404
     assert Suggestion.objects.get(pk=row.pk).status == "open"
+
+
+def test_the_days_list_is_read_back_while_fresh_and_recomputed_when_old(rep, territory) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from omnihcp.profiles.models import RepActionList
+
+    first = nba.rep_actions_today(employee=rep, limit=5)
+    computed = RepActionList.objects.get(rep=rep).computed_at
+    again = nba.rep_actions_today(employee=rep, limit=5)
+
+    assert first
+    assert [s.pk for s in again] == [s.pk for s in first]
+    assert RepActionList.objects.get(rep=rep).computed_at == computed  # read, not computed
+    nba.action_feedback(employee=rep, suggestion_id=first[0].pk, outcome="done")
+    assert first[0].pk not in [s.pk for s in nba.rep_actions_today(employee=rep, limit=5)]
+    RepActionList.objects.filter(rep=rep).update(
+        computed_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    nba.rep_actions_today(employee=rep, limit=5)
+    assert RepActionList.objects.get(rep=rep).computed_at > computed
+    assert nba.nba_lists_refresh() >= 2  # every active rep of the demo company

@@ -59,6 +59,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "day; asking is cheap)",
     ),
     Schedule(
+        "omnihcp.profiles.tasks.nba_lists_refresh_task",
+        15 * MINUTE,
+        "a rep's today page reads the day's next best actions as last computed: every rep's "
+        "list is computed again every 15 minutes (a page computes a list older than 20)",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

@@ -124,6 +124,38 @@ def call_plan_progress(*, plan: CallPlan) -> PlanProgress:
     return PlanProgress(plan, [PlanRow(line, visits.get(line.hcp_id, 0)) for line in lines])
 
 
+@dataclass(frozen=True)
+class PlanGaps:
+    """A plan's totals and its doctors still to see, best tier and widest gap first."""
+
+    plan: CallPlan
+    planned: int
+    actual: int
+    rows: list[PlanRow]
+
+
+def call_plan_gaps(*, plan: CallPlan, limit: int) -> PlanGaps:
+    """What the today page needs of a plan: totals from tuples, and only ``limit`` lines
+    loaded as objects (a rep may have hundreds of planned doctors)."""
+    start, end = month_bounds(plan.month)
+    visits = dict(
+        Visit.objects.filter(rep_id=plan.rep_id, started_at__gte=start, started_at__lt=end)
+        .values("hcp_id")
+        .annotate(n=Count("id"))
+        .values_list("hcp_id", "n")
+    )
+    lines = list(plan.lines.values_list("pk", "hcp_id", "tier", "planned"))
+    planned = sum(n for _pk, _hcp, _tier, n in lines)
+    actual = sum(min(visits.get(hcp, 0), n) for _pk, hcp, _tier, n in lines)
+    gaps = sorted(
+        ((tier or "Z", visits.get(hcp, 0) - n, pk) for pk, hcp, tier, n in lines),
+    )
+    wanted = [pk for _tier, gap, pk in gaps if gap < 0][:limit]
+    loaded = plan.lines.select_related("hcp__primary_hco").in_bulk(wanted)
+    rows = [PlanRow(loaded[pk], visits.get(loaded[pk].hcp_id, 0)) for pk in wanted]
+    return PlanGaps(plan, planned, actual, rows)
+
+
 def rep_plan(*, rep: Employee, month: dt.date | None = None) -> CallPlan | None:
     return CallPlan.objects.filter(rep=rep, month=month_of(month or timezone.localdate())).first()
 

@@ -60,7 +60,10 @@ class Visit(TimeStampedModel):
             models.UniqueConstraint(fields=["rep", "client_key"], name="visit_client_key_unique")
         ]
         indexes = [
-            models.Index(fields=["rep", "started_at"], name="visit_rep_idx"),
+            # covers the team page's read of a team's recent visits (no table lookups)
+            models.Index(
+                fields=["rep", "started_at", "hcp", "created_at"], name="visit_rep_cover_idx"
+            ),
             models.Index(fields=["hcp", "started_at"], name="visit_hcp_idx"),
         ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -149,28 +150,42 @@ class GroupRow:
         )
 
 
-def judge_visits(visits: Sequence[Visit | VisitRef], *, now: dt.datetime) -> list[VisitJudged]:
-    """Each visit with whether the doctor engaged or moved a stage in the 14 days after it."""
+def judge_visits(
+    visits: Sequence[Visit | VisitRef],
+    *,
+    now: dt.datetime,
+    doctors: QuerySet[Any, Any] | None = None,
+) -> list[VisitJudged]:
+    """Each visit with whether the doctor engaged or moved a stage in the 14 days after it
+    (``doctors``: the visits' doctors as a subquery, for many visits)."""
     if not visits:
         return []
-    ids = {v.hcp_id for v in visits}
+    ids: Any = doctors if doctors is not None else {v.hcp_id for v in visits}
+    zone = timezone.get_current_timezone()
     first = min(v.started_at for v in visits)
-    days = hcp_engaged_days(hcp_ids=ids, since=timezone.localtime(first).date(), events=ENGAGEMENT)
+    engaged_on: dict[int, list[dt.date]] = defaultdict(list)
+    since = first.astimezone(zone).date()
+    for hcp_id, day in hcp_engaged_days(hcp_ids=ids, since=since, events=ENGAGEMENT):
+        engaged_on[hcp_id].append(day)
+    for days in engaged_on.values():
+        days.sort()
     moves_of: dict[int, list[dt.datetime]] = defaultdict(list)
-    for hcp_id, at in adoption_moves(hcp_ids=list(ids), since=first):
+    for hcp_id, at in adoption_moves(
+        hcp_ids=ids if doctors is not None else list(ids), since=first
+    ):
         moves_of[hcp_id].append(at)
+    window, nudge = dt.timedelta(days=FOLLOW_DAYS), dt.timedelta(minutes=1)
     judged = []
     for visit in visits:
-        day = timezone.localtime(visit.started_at).date()
-        window = {day + dt.timedelta(days=n) for n in range(1, FOLLOW_DAYS + 1)}
-        engaged = any((visit.hcp_id, d) in days for d in window)
+        day = visit.started_at.astimezone(zone).date()
+        days = engaged_on.get(visit.hcp_id, [])
+        after_day = bisect_right(days, day)  # the first engaged day after the visit's
+        engaged = after_day < len(days) and days[after_day] <= day + window
         # the stage the visit itself recorded does not count: a later move does
-        after = visit.created_at + dt.timedelta(minutes=1)
-        until = visit.started_at + dt.timedelta(days=FOLLOW_DAYS)
+        after, until = visit.created_at + nudge, visit.started_at + window
         moved = any(after < at <= until for at in moves_of.get(visit.hcp_id, ()))
-        over = now - visit.started_at >= dt.timedelta(days=FOLLOW_DAYS)
         followed = engaged or moved
-        judged.append(VisitJudged(visit, followed, over or followed))
+        judged.append(VisitJudged(visit, followed, followed or now - visit.started_at >= window))
     return judged
 
 
@@ -202,7 +217,7 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     ]
     visits_of: dict[int, list[VisitRef]] = defaultdict(list)
     judged_of: dict[int, list[VisitJudged]] = defaultdict(list)
-    for judged_visit in judge_visits(refs, now=now):
+    for judged_visit in judge_visits(refs, now=now, doctors=recent.values("hcp_id")):
         visits_of[judged_visit.visit.rep_id].append(judged_visit.visit)
         if judged_visit.judged:
             judged_of[judged_visit.visit.rep_id].append(judged_visit)

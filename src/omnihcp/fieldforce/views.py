@@ -28,7 +28,7 @@ from omnihcp.org.models import Employee, Role
 from omnihcp.org.permissions import request_scope
 from omnihcp.org.selectors import employee_for_user, product_list
 from omnihcp.profiles.models import AdoptionStage
-from omnihcp.profiles.nba import rep_actions
+from omnihcp.profiles.nba import rep_actions_today
 
 NBA_ON_TODAY = 5
 PLANNED_ON_TODAY = 8
@@ -45,17 +45,13 @@ def today(request: HttpRequest) -> HttpResponse:
     if employee is not None:
         midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
         plan = callplans.rep_plan(rep=employee)
-        progress = callplans.call_plan_progress(plan=plan) if plan else None
-        planned = sorted(
-            (row for row in (progress.rows if progress else []) if row.gap),
-            key=lambda row: (row.line.tier or "Z", -row.gap),
-        )
+        gaps = callplans.call_plan_gaps(plan=plan, limit=PLANNED_ON_TODAY) if plan else None
         context |= {
-            "progress": progress,
-            "planned": planned[:PLANNED_ON_TODAY],
+            "progress": gaps,
+            "planned": gaps.rows if gaps else [],
             "hot": list(selectors.rep_hot_leads(employee=employee)[:20]),
             "due": list(selectors.rep_tasks_due(employee=employee)[:20]),
-            "actions": rep_actions(employee=employee)[:NBA_ON_TODAY],
+            "actions": rep_actions_today(employee=employee, limit=NBA_ON_TODAY),
             "visits": list(selectors.rep_visits(employee=employee, since=midnight)),
             "courses": list(my_assignments(employee=employee).filter(passed_at__isnull=True)[:5]),
         }

@@ -314,3 +314,17 @@ class Suggestion(models.Model):
     def content_why(self) -> str:
         """Why the content a next best action brings was chosen."""
         return reason_text(self.evidence.get("content") or {})
+
+
+class RepActionList(models.Model):
+    """A rep's latest next-best-action list of the day (suggestion ids, best first), so the
+    today page shows it without computing it again; the ``nba_lists_refresh`` job recomputes
+    every rep's list every 15 minutes, and a page computes it when the list is older."""
+
+    rep = models.OneToOneField("org.Employee", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    computed_at = models.DateTimeField()
+    suggestion_ids = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} {self.day}"

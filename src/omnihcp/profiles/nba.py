@@ -39,13 +39,14 @@ from omnihcp.engagement.models_consent import Consent, ConsentPurpose
 from omnihcp.engagement.models_delivery import Delivery
 from omnihcp.engagement.models_questionnaire import Response
 from omnihcp.masterdata.models import HCP, RecordStatus
-from omnihcp.org.models import Employee
+from omnihcp.org.models import Employee, Role
 from omnihcp.org.selectors import rep_hco_ids
 from omnihcp.profiles.models import (
     ActionType,
     AdoptionEvent,
     Feedback,
     HCPTier,
+    RepActionList,
     Suggestion,
     SuggestionKind,
     TierMatrix,
@@ -56,6 +57,8 @@ HOT_DAYS = 7
 DORMANT_DAYS = 30
 SNOOZE_DAYS = 7
 NOT_RELEVANT_DAYS = 90
+LIST_SIZE = 10  # a rep's stored list of the day
+LIST_MAX_AGE = dt.timedelta(minutes=20)  # older than the refresh job's interval: recompute
 MAX_DOCTORS = 20_000
 BASE = {
     ActionType.HOT_READ: 100.0,
@@ -227,34 +230,40 @@ def _signals(
     last = dict(
         contacts.values("hcp_id").annotate(at=Max("created_at")).values_list("hcp_id", "at")
     )
-    tiers = HCPTier.objects.filter(hcp_id__in=ids, tier__in=("A", "B", "C")).select_related(
-        "product"
+    # A and B doctors may be dormant; any tier may have a call gap where its matrix plans
+    # calls. Read as tuples: a rep may have thousands of tiered doctors.
+    planned_tiers = Q(tier__in=("A", "B"))
+    for product_id, by_tier in frequencies.items():
+        wanted = [t for t, n in (by_tier or {}).items() if int(n or 0) > 0]
+        planned_tiers |= Q(product_id=product_id, tier__in=wanted)
+    tiers = HCPTier.objects.filter(planned_tiers, hcp_id__in=ids).values_list(
+        "hcp_id", "product_id", "tier", "product__brand_name"
     )
-    for tier in tiers:
-        planned = int(frequencies.get(tier.product_id, {}).get(tier.tier, 0) or 0)
-        done = this_month.get(tier.hcp_id, 0)
+    for hcp_id, product_id, tier, brand in tiers:
+        planned = int(frequencies.get(product_id, {}).get(tier, 0) or 0)
+        done = this_month.get(hcp_id, 0)
         if planned > done:
             add(
-                tier.hcp_id,
+                hcp_id,
                 ActionType.CALL_GAP,
-                BASE[ActionType.CALL_GAP] + 5 * (planned - done) + TIER_BONUS.get(tier.tier, 0),
+                BASE[ActionType.CALL_GAP] + 5 * (planned - done) + TIER_BONUS.get(tier, 0),
                 {
                     "why": "call_gap",
-                    "tier": tier.tier,
-                    "product": tier.product.brand_name,
+                    "tier": tier,
+                    "product": brand,
                     "planned": planned,
                     "done": done,
                 },
             )
-        if tier.tier in ("A", "B"):
-            at = last.get(tier.hcp_id)
+        if tier in ("A", "B"):
+            at = last.get(hcp_id)
             idle = (now - at).days if at else None
             if idle is None or idle >= DORMANT_DAYS:
                 add(
-                    tier.hcp_id,
+                    hcp_id,
                     ActionType.DORMANT,
-                    BASE[ActionType.DORMANT] + min(idle or 90, 90) / 3 + TIER_BONUS[tier.tier],
-                    {"why": "dormant", "tier": tier.tier, "days": idle},
+                    BASE[ActionType.DORMANT] + min(idle or 90, 90) / 3 + TIER_BONUS[tier],
+                    {"why": "dormant", "tier": tier, "days": idle},
                 )
     return found
 
@@ -340,7 +349,7 @@ def rep_actions(
             )
         )
     Suggestion.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
+    listed = list(
         Suggestion.objects.filter(
             rep=employee,
             kind=SuggestionKind.ACTION,
@@ -351,6 +360,40 @@ def rep_actions(
         .select_related("hcp", "hcp__primary_hco", "item")
         .order_by("rank", "id")
     )
+    RepActionList.objects.update_or_create(
+        rep=employee,
+        defaults={"day": today, "computed_at": now, "suggestion_ids": [s.pk for s in listed]},
+    )
+    return listed
+
+
+def rep_actions_today(
+    *, employee: Employee, limit: int, max_age: dt.timedelta = LIST_MAX_AGE
+) -> list[Suggestion]:
+    """The rep's list as last computed today when it is fresh (the refresh job keeps it so),
+    else computed now; answered suggestions drop out either way."""
+    now = timezone.now()
+    stored = RepActionList.objects.filter(
+        rep=employee, day=timezone.localdate(now), computed_at__gte=now - max_age
+    ).first()
+    if stored is None or limit > LIST_SIZE:  # a shorter list means no more candidates
+        return rep_actions(employee=employee, limit=max(limit, LIST_SIZE), now=now)[:limit]
+    order = {pk: n for n, pk in enumerate(stored.suggestion_ids)}
+    rows = Suggestion.objects.filter(pk__in=stored.suggestion_ids, status=Feedback.OPEN)
+    found = sorted(
+        rows.select_related("hcp", "hcp__primary_hco", "item"), key=lambda s: order[s.pk]
+    )
+    return found[:limit]
+
+
+def nba_lists_refresh() -> int:
+    """Every active rep's list of today, computed again: reps refreshed."""
+    reps = Employee.objects.filter(position=Role.REP, is_active=True).order_by("pk")
+    count = 0
+    for employee in reps.iterator(chunk_size=100):
+        rep_actions(employee=employee, limit=LIST_SIZE)
+        count += 1
+    return count
 
 
 def action_feedback(

@@ -13,6 +13,7 @@ from omnihcp.engagement.selectors import hcp_ids_engaged_since
 from omnihcp.profiles.adoption import adoption_propose
 from omnihcp.profiles.interests import WINDOW_DAYS, interests_write
 from omnihcp.profiles.models import RecomputeCursor, TierMatrix
+from omnihcp.profiles.nba import nba_lists_refresh
 from omnihcp.profiles.recommend import nbc_train, suggestions_follow_opens
 from omnihcp.profiles.services import tags_follow_merges, tags_from_answers, tags_recompute_all
 from omnihcp.profiles.tiers import tiers_compute
@@ -68,3 +69,9 @@ def tiers_compute_task() -> int:
 def nbc_train_task() -> int:
     """The next-best-content model, trained on all engagement: doctors in the model."""
     return nbc_train().doctors
+
+
+@task()
+def nba_lists_refresh_task() -> int:
+    """Every rep's next-best-action list of today, computed again (the today page reads it)."""
+    return nba_lists_refresh()
