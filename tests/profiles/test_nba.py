@@ -173,9 +173,7 @@ def test_the_days_list_is_read_back_while_fresh_and_recomputed_when_old(rep, ter
     assert RepActionList.objects.get(rep=rep).computed_at == computed  # read, not computed
     nba.action_feedback(employee=rep, suggestion_id=first[0].pk, outcome="done")
     assert first[0].pk not in [s.pk for s in nba.rep_actions_today(employee=rep, limit=5)]
-    RepActionList.objects.filter(rep=rep).update(
-        computed_at=timezone.now() - dt.timedelta(hours=1)
-    )
+    RepActionList.objects.filter(rep=rep).update(computed_at=timezone.now() - dt.timedelta(hours=1))
     nba.rep_actions_today(employee=rep, limit=5)
     assert RepActionList.objects.get(rep=rep).computed_at > computed
     assert nba.nba_lists_refresh() >= 2  # every active rep of the demo company
