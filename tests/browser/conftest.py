@@ -185,8 +185,22 @@ def _wait_for_port(port: int, server: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @pytest.fixture(scope="package")
-def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
+def wecom_server() -> Iterator[Any]:
+    """A local server speaking WeCom's API and its OAuth page, for the whole package: the
+    journeys' server sends its WeCom messages there, and a WeCom login goes through it."""
+    from tests.engagement.fake_servers import FakeServer, WeComHandler
+
+    with FakeServer(WeComHandler) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def server_env(
+    tmp_path_factory: pytest.TempPathFactory, wecom_server: Any
+) -> Iterator[tuple[dict[str, str], Path]]:
     """The server's environment: its own SQLite file, or its own PostgreSQL database."""
+    from tests.engagement.fake_servers import CORP_ID, SECRET
+
     workdir = tmp_path_factory.mktemp("omnihcp-server")
     env = {
         key: value
@@ -198,6 +212,11 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[
         DEBUG="1",  # runserver serves the static files
         OMNIHCP_VAR_DIR=str(workdir / "var"),
         PYTHONUNBUFFERED="1",
+        OMNIHCP_WECOM_CORP_ID=CORP_ID,
+        OMNIHCP_WECOM_SECRET=SECRET,
+        OMNIHCP_WECOM_AGENT_ID="1000002",
+        OMNIHCP_WECOM_API_BASE=f"{wecom_server.url}/cgi-bin/",
+        OMNIHCP_WECOM_OAUTH_URL=f"{wecom_server.url}/connect/oauth2/authorize",
     )
     base_url = os.environ.get("DATABASE_URL")
     if not base_url:

@@ -33,7 +33,10 @@ class VisitKind(models.TextChoices):
 
 
 class Visit(TimeStampedModel):
-    rep = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="visits")
+    # no index of its own: the covering index and the client-key constraint lead with the rep
+    rep = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
     hcp = models.ForeignKey(HCP, on_delete=models.PROTECT, related_name="+")
     hco = models.ForeignKey(HCO, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=VisitKind.choices)

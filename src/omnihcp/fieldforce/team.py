@@ -282,7 +282,7 @@ def _plan_figures(reps: list[Employee]) -> dict[int, tuple[int, int, dict[str, t
         "plan__rep_id", "hcp_id", "tier", "planned"
     )
     figures: dict[int, tuple[int, int, dict[str, tuple[int, int]]]] = {}
-    for rep_id, hcp_id, tier, planned in lines.iterator(chunk_size=5000):
+    for rep_id, hcp_id, tier, planned in lines:
         total, made, coverage = figures.get(rep_id, (0, 0, {}))
         visits = made_to.get((rep_id, hcp_id), 0)
         seen, doctors = coverage.get(tier, (0, 0))
