@@ -149,8 +149,9 @@ class Database:
             return self.sqlite_path.exists()
         return bool(_pg_admin("SELECT 1 FROM pg_database WHERE datname = %s", param=self.name))
 
-    def analyze(self) -> None:
-        """Refresh the planner statistics (``ANALYZE``), as autovacuum would after a load."""
+    def analyze(self, *, vacuum: bool = False) -> None:
+        """Refresh the planner statistics (``ANALYZE``), as autovacuum would after a load;
+        ``vacuum`` also reclaims dead rows on PostgreSQL (``VACUUM ANALYZE``)."""
         if self.backend == "sqlite":
             with sqlite3.connect(self.sqlite_path) as conn:
                 conn.execute("ANALYZE")
@@ -158,7 +159,7 @@ class Database:
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("ANALYZE")
+            conn.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
 
     def size_mib(self) -> float:
         """Size on disk: the SQLite file (with its WAL), or ``pg_database_size``."""

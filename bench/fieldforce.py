@@ -98,7 +98,15 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         if run.returncode:
             raise RuntimeError(run.output[-3000:])
         runs.append((run, json.loads(run.output.strip().splitlines()[-1])))
-    db.analyze()
+    db.analyze(vacuum=True)  # what autovacuum does after the plans' churn (off on this server)
+    judge = run_measured(
+        [str(PYTHON), str(CHILD), "judge"], env, logs / f"fieldforce-judge-{backend}.log"
+    )
+    if judge.returncode:
+        raise RuntimeError(judge.output[-3000:])
+    result["judge"] = json.loads(judge.output.strip().splitlines()[-1]) | {
+        "peak_mib": round(judge.max_rss_mib)
+    }
     result["plans"] = {
         "seconds": statistics.median(r.seconds for r, _ in runs),
         "generate_seconds": statistics.median(o["seconds"] for _, o in runs),

@@ -14,6 +14,9 @@ Steps:
   PostgreSQL).
 * ``plans`` — every rep's call plan of this month made again (``call_plans_generate(refresh=
   True)``), the whole company: prints JSON ``{"seconds": …, "plans": …, "lines": …}``.
+* ``judge`` — the call-quality job (``visits_judge``): every visit still waiting judged; on a
+  fresh load that is all 5M (the backfill), later only the last two weeks' — prints JSON
+  ``{"seconds": …, "judged": …}``.
 * ``nba-refresh`` — every rep's next-best-action list of today computed again (the job that
   runs every 15 minutes): prints JSON ``{"seconds": …, "reps": …}``.
 * ``today N`` / ``team N`` — N pages (Django's test client, the full middleware and template
@@ -43,6 +46,7 @@ from django.utils import timezone  # noqa: E402
 
 from omnihcp.fieldforce.callplans import call_plans_generate, month_of  # noqa: E402
 from omnihcp.fieldforce.models import CallPlanLine  # noqa: E402
+from omnihcp.fieldforce.team import visits_judge  # noqa: E402
 from omnihcp.org.models import (  # noqa: E402
     Employee,
     Product,
@@ -310,6 +314,12 @@ def plans() -> None:
     print(json.dumps({"seconds": round(seconds, 1), "plans": made, "lines": lines}))
 
 
+def judge() -> None:
+    started = time.perf_counter()
+    judged = visits_judge()
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "judged": judged}))
+
+
 def nba_refresh() -> None:
     started = time.perf_counter()
     reps = nba_lists_refresh()
@@ -353,5 +363,7 @@ if __name__ == "__main__":
         plans()
     elif step == "nba-refresh":
         nba_refresh()
+    elif step == "judge":
+        judge()
     else:
         pages(step, int(sys.argv[2]))

@@ -26,6 +26,7 @@ HANDOVERS = "omnihcp.fieldforce.tasks.handovers_apply_task"
 DCR_OUTCOMES = "omnihcp.fieldforce.tasks.dcr_outcomes_task"
 REMINDERS = "omnihcp.fieldforce.tasks.task_reminders_task"
 NBA_LISTS = "omnihcp.profiles.tasks.nba_lists_refresh_task"
+JUDGE = "omnihcp.fieldforce.tasks.visits_judge_task"
 CONTENT = "omnihcp.engagement.tasks.expire_content_task"
 CAMPAIGNS = "omnihcp.engagement.tasks.send_campaigns_task"
 TAGS = "omnihcp.profiles.tasks.tags_follow_activity_task"
@@ -53,6 +54,7 @@ def test_the_schedule_lists_each_periodic_job_with_its_interval() -> None:
         (DCR_OUTCOMES, 60),
         (REMINDERS, 900),
         (NBA_LISTS, 900),
+        (JUDGE, 300),
         (NBC, 24 * 3600),
         (CONTENT, 3600),
         (CAMPAIGNS, 60),
@@ -93,6 +95,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             DCR_OUTCOMES,
             REMINDERS,
             NBA_LISTS,
+            JUDGE,
             CONTENT,
             CAMPAIGNS,
             TAGS,
@@ -112,6 +115,7 @@ def test_due_tasks_are_enqueued_once_and_not_again_before_their_interval() -> No
             DCR_OUTCOMES,
             REMINDERS,
             NBA_LISTS,
+            JUDGE,
             CONTENT,
             CAMPAIGNS,
             TAGS,

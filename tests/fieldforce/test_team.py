@@ -33,7 +33,11 @@ def test_call_quality_counts_visits_the_doctor_answered(client_as, scope_of):
         count=1,
         last_at=timezone.now(),
     )
+    from omnihcp.fieldforce.team import visits_judge
 
+    before = client_as("dm_hangzhou").get("/ff/team/").content.decode()
+    assert visits_judge() == 2  # the recent visit is still waiting
+    assert visits_judge() == 0  # judged once
     page = client_as("dm_hangzhou").get("/ff/team/").content.decode()
 
     rep_name = Employee.objects.get(user__username="rep_hangzhou").name
@@ -41,6 +45,7 @@ def test_call_quality_counts_visits_the_doctor_answered(client_as, scope_of):
     row = row[: row.index("</tr>")]
     assert "50%" in row
     assert "(1/2)" in row  # the recent visit is not judged yet
+    assert "(1/2)" not in before  # the page counts what the job judged
     assert "data-this-week>1<" in row.replace(" ", "")
     drill = client_as("dm_hangzhou").get(f"/ff/team/{followed.rep_id}/").content.decode()
     assert drill.count("data-followed") == 1

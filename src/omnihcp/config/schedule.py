@@ -65,6 +65,12 @@ SCHEDULE: tuple[Schedule, ...] = (
         "list is computed again every 15 minutes (a page computes a list older than 20)",
     ),
     Schedule(
+        "omnihcp.fieldforce.tasks.visits_judge_task",
+        5 * MINUTE,
+        "the team page counts call quality from judgments stored on the visits: a doctor's "
+        "response shows there within minutes",
+    ),
+    Schedule(
         "omnihcp.engagement.tasks.send_campaigns_task",
         MINUTE,
         "a scheduled campaign goes out within a minute of its time, in batches, and resumes "

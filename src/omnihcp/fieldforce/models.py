@@ -56,6 +56,9 @@ class Visit(TimeStampedModel):
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     next_step_due = models.DateField(_("next step due"), null=True, blank=True)
     client_key = models.CharField(max_length=64)
+    # Call quality (``team.visits_judge``, every few minutes): True when the doctor engaged or
+    # moved a stage within 14 days, False when the 14 days passed without, None while waiting.
+    followed = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

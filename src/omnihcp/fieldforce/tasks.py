@@ -7,6 +7,7 @@ from django_tasks import task
 from omnihcp.fieldforce.callplans import call_plans_generate
 from omnihcp.fieldforce.handoffs import handoffs_from_signals
 from omnihcp.fieldforce.reminders import dcr_outcomes_notify, task_reminders_send
+from omnihcp.fieldforce.team import visits_judge
 from omnihcp.fieldforce.territories import handovers_apply
 
 
@@ -38,3 +39,9 @@ def dcr_outcomes_task() -> int:
 def task_reminders_task() -> int:
     """The morning WeCom reminder of the tasks due today (once a day)."""
     return task_reminders_send()
+
+
+@task()
+def visits_judge_task() -> int:
+    """Call quality: the visits whose doctor has since engaged, or whose 14 days are over."""
+    return visits_judge()

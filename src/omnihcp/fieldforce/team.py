@@ -3,11 +3,14 @@ count. A visit is *followed* when, within ``FOLLOW_DAYS`` after it, the doctor e
 or read content, watched a video, answered a quiz or survey, attended a meeting — from the
 activity rollups) or moved on the adoption ladder; call quality is the share of judged visits
 that were followed (a visit is judged once its 14 days are over, or earlier when already
-followed). Beside it: this week's visits against last week's, the call plan's attainment, and
-a red / amber / green status; coverage of the planned doctors per tier (visited at least once
-this month), content shared and quiz answers from it this week. Rows add up per district, so
-an area or regional manager sees red / amber / green per district manager too. The drill into
-a rep shows where the rep's doctors stand on the adoption ladder, per product, down to the
+followed). ``visits_judge`` stores each judgment on the visit every few minutes, so the team
+page only counts; the drill into a rep judges its last visits on the spot.
+
+Beside it: this week's visits against last week's, the call plan's attainment, a red / amber /
+green status, coverage of the planned doctors per tier (visited at least once this month),
+content shared and quiz answers from it this week, training. Rows add up per district, so an
+area or regional manager sees red / amber / green per district manager too. The drill into a
+rep shows where the rep's doctors stand on the adoption ladder, per product, down to the
 doctors of one step. A nudge sends the rep a WeCom message and leaves a task.
 """
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +57,7 @@ ENGAGEMENT = (
 GREEN_ATTAINMENT, RED_ATTAINMENT = 0.8, 0.5
 GREEN_QUALITY, RED_QUALITY = 0.3, 0.15
 MIN_JUDGED = 5  # fewer judged visits say nothing about quality
+JUDGE_BATCH = 5000
 
 
 class VisitRef(NamedTuple):
@@ -189,6 +193,31 @@ def judge_visits(
     return judged
 
 
+def visits_judge(*, now: dt.datetime | None = None, batch: int = JUDGE_BATCH) -> int:
+    """Store the call-quality judgment of every visit still waiting (``Visit.followed``): True
+    once the doctor engaged or moved a stage within 14 days, False once the 14 days passed
+    without; the team page counts these. Visits judged."""
+    now = now or timezone.now()
+    waiting = Visit.objects.filter(followed__isnull=True, started_at__lte=now).order_by("pk")
+    done, last = 0, 0
+    while True:
+        refs = [
+            VisitRef(*row)
+            for row in waiting.filter(pk__gt=last).values_list(
+                "pk", "rep_id", "hcp_id", "started_at", "created_at"
+            )[:batch]
+        ]
+        if not refs:
+            return done
+        last = refs[-1].pk
+        judged = [j for j in judge_visits(refs, now=now) if j.judged]
+        for value in (True, False):
+            ids = [j.visit.pk for j in judged if j.followed is value]
+            if ids:
+                Visit.objects.filter(pk__in=ids, followed__isnull=True).update(followed=value)
+        done += len(judged)
+
+
 def team_reps(*, manager: Employee) -> list[Employee]:
     if manager.position == Role.REP:
         return []
@@ -207,20 +236,22 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
         dt.datetime.combine(timezone.localdate() - dt.timedelta(days=6), dt.time.min)
     )
     reps = team_reps(manager=manager)
-    # the whole team's visits judged at once: three queries, however many reps
-    recent = Visit.objects.filter(
-        rep__in=reps, started_at__gte=now - dt.timedelta(days=LOOK_BACK_DAYS)
-    ).order_by("started_at")
-    refs = [
-        VisitRef(*row)
-        for row in recent.values_list("pk", "rep_id", "hcp_id", "started_at", "created_at")
-    ]
-    visits_of: dict[int, list[VisitRef]] = defaultdict(list)
-    judged_of: dict[int, list[VisitJudged]] = defaultdict(list)
-    for judged_visit in judge_visits(refs, now=now, doctors=recent.values("hcp_id")):
-        visits_of[judged_visit.visit.rep_id].append(judged_visit.visit)
-        if judged_visit.judged:
-            judged_of[judged_visit.visit.rep_id].append(judged_visit)
+    # counted in the database from the judgments ``visits_judge`` stored: one grouped read
+    counts = {
+        row["rep_id"]: row
+        for row in Visit.objects.filter(
+            rep__in=reps, started_at__gte=now - dt.timedelta(days=LOOK_BACK_DAYS)
+        )
+        .values("rep_id")
+        .annotate(
+            this_week=Count("id", filter=Q(started_at__gte=week)),
+            last_week=Count(
+                "id", filter=Q(started_at__gte=week - dt.timedelta(days=7), started_at__lt=week)
+            ),
+            n_followed=Count("id", filter=Q(followed=True)),
+            n_judged=Count("id", filter=Q(followed__isnull=False)),
+        )
+    }
     figures = _plan_figures(reps)
     users = [rep.user_id for rep in reps if rep.user_id]
     shares: dict[int | None, int] = dict(
@@ -240,17 +271,18 @@ def team_rows(*, manager: Employee) -> list[RepRow]:
     }
     courses = training_summary(employee_ids=[rep.pk for rep in reps])
     rows = []
+    none = {"this_week": 0, "last_week": 0, "n_followed": 0, "n_judged": 0}
     for rep in reps:
-        visits, judged = visits_of[rep.pk], judged_of[rep.pk]
+        count = counts.get(rep.pk, none)
         planned, made, coverage = figures.get(rep.pk, (0, 0, {}))
         answers, score = quizzes.get(rep.user_id, (0, None))
         rows.append(
             RepRow(
                 rep=rep,
-                this_week=sum(v.started_at >= week for v in visits),
-                last_week=sum(week - dt.timedelta(days=7) <= v.started_at < week for v in visits),
-                followed=sum(j.followed for j in judged),
-                judged=len(judged),
+                this_week=count["this_week"],
+                last_week=count["last_week"],
+                followed=count["n_followed"],
+                judged=count["n_judged"],
                 planned=planned,
                 made=made,
                 coverage=coverage,
