@@ -125,6 +125,9 @@ def test_the_team_page_shows_shares_quiz_answers_coverage_and_districts(
     assert 'data-section="districts"' in area
     assert f'data-district="{me.org_node.name}"' in area
     assert f'data-rep="{me.name}"' in area
+    region = client_as("rm_east").get("/ff/team/").content.decode()  # a line per area
+    assert f'data-district="{me.org_node.parent.name}"' in region
+    assert f'data-district="{me.org_node.name}"' not in region
 
 
 def test_the_rep_drill_shows_the_adoption_ladder_down_to_the_doctors(client_as, scope_of):

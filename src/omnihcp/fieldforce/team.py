@@ -8,8 +8,9 @@ page only counts; the drill into a rep judges its last visits on the spot.
 
 Beside it: this week's visits against last week's, the call plan's attainment, a red / amber /
 green status, coverage of the planned doctors per tier (visited at least once this month),
-content shared and quiz answers from it this week, training. Rows add up per district, so an
-area or regional manager sees red / amber / green per district manager too. The drill into a
+content shared and quiz answers from it this week, training. Rows add up per unit one level
+down, so an area manager sees red / amber / green per district manager, a regional manager per
+area manager. The drill into a
 rep shows where the rep's doctors stand on the adoption ladder, per product, down to the
 doctors of one step. A nudge sends the rep a WeCom message and leaves a task.
 """
@@ -126,7 +127,7 @@ class RepRow:
 
 @dataclass(frozen=True)
 class GroupRow:
-    """A district's reps added up: its manager sees one line per district."""
+    """A unit's reps added up (a district, or an area for a regional manager)."""
 
     node: OrgNode
     reps: list[RepRow]
@@ -323,15 +324,26 @@ def _plan_figures(reps: list[Employee]) -> dict[int, tuple[int, int, dict[str, t
     return figures
 
 
-def team_groups(rows: list[RepRow]) -> list[GroupRow]:
-    """The rows per district, for a manager above more than one district."""
-    by_node: dict[int, list[RepRow]] = defaultdict(list)
-    nodes: dict[int, OrgNode] = {}
+def team_groups(rows: list[RepRow], *, manager: Employee) -> list[GroupRow]:
+    """The rows per unit one level below the manager — districts for an area manager, areas
+    for a regional manager — each with its manager; none when the team is one unit."""
+    base = manager.org_node.path
+    child_of: dict[int, str] = {}
     for row in rows:
         if row.rep is not None:
-            by_node[row.rep.org_node_id].append(row)
-            nodes[row.rep.org_node_id] = row.rep.org_node
-    groups = [GroupRow(nodes[k], v) for k, v in by_node.items()]
+            rest = row.rep.org_node.path.removeprefix(base).strip("/").split("/")
+            child_of[row.rep.pk] = f"{base}{rest[0]}/" if rest and rest[0] else base
+    units = {
+        node.path: node
+        for node in OrgNode.objects.filter(path__in=set(child_of.values())).select_related(
+            "manager"
+        )
+    }
+    by_unit: dict[str, list[RepRow]] = defaultdict(list)
+    for row in rows:
+        if row.rep is not None and child_of[row.rep.pk] in units:
+            by_unit[child_of[row.rep.pk]].append(row)
+    groups = [GroupRow(units[path], unit_rows) for path, unit_rows in by_unit.items()]
     return sorted(groups, key=lambda g: g.node.path) if len(groups) > 1 else []
 
 

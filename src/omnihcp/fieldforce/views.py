@@ -273,7 +273,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
     context = {
         "manager": manager,
         "rows": rows,
-        "groups": team.team_groups(rows),
+        "groups": team.team_groups(rows, manager=manager),
         "tiers": team.TIERS,
         "follow_days": team.FOLLOW_DAYS,
     }
