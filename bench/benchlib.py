@@ -170,6 +170,18 @@ class Database:
         return int(rows[0][0]) / 2**20
 
 
+def seeded_database(backend: str, hcps: int, *, fresh: bool = False) -> Database:
+    """The demo company of ``hcps`` doctors that ``seed.py --keep`` left (seeded here when
+    missing or ``fresh``), for the benchmarks that build on it."""
+    seeded = Database(backend=backend, name=f"omnihcp_bench_seed_{backend}_{hcps}")
+    if not fresh and seeded.exists():
+        return seeded
+    seeded.create()
+    migrate(seeded)
+    run_checked([str(OMNIHCP), "demo", "--hcps", str(hcps), "--no-engagement"], seeded.env())
+    return seeded
+
+
 def _pg_admin(
     statement: LiteralString, identifier: str | None = None, *, param: str | None = None
 ) -> list[tuple[Any, ...]]:

@@ -29,7 +29,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import (
-    OMNIHCP,
     PYTHON,
     RESULTS,
     WORK_ROOT,
@@ -37,8 +36,8 @@ from benchlib import (
     machine_info,
     migrate,
     percentile,
-    run_checked,
     run_measured,
+    seeded_database,
     source_info,
     table,
     use_git_ref,
@@ -47,16 +46,6 @@ from benchlib import (
 
 CHILD = Path(__file__).resolve().parent / "fieldforce_child.py"
 SECRET = secrets.token_urlsafe(32)
-
-
-def _database(backend: str, hcps: int, fresh: bool) -> Database:
-    seeded = Database(backend=backend, name=f"omnihcp_bench_seed_{backend}_{hcps}")
-    if not fresh and seeded.exists():
-        return seeded
-    seeded.create()
-    migrate(seeded)
-    run_checked([str(OMNIHCP), "demo", "--hcps", str(hcps), "--no-engagement"], seeded.env())
-    return seeded
 
 
 def _child(db: Database, *args: str) -> str:
@@ -72,7 +61,7 @@ def _child(db: Database, *args: str) -> str:
 
 
 def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    db = _database(backend, args.hcps, args.fresh)
+    db = seeded_database(backend, args.hcps, fresh=args.fresh)
     migrate(db)
     env = db.env(DEBUG="0", SECRET_KEY=SECRET)
     logs = WORK_ROOT / "logs"

@@ -40,6 +40,7 @@ from benchlib import (
     percentile,
     run_checked,
     run_measured,
+    seeded_database,
     source_info,
     table,
     use_git_ref,
@@ -48,16 +49,6 @@ from benchlib import (
 
 SECRET = secrets.token_urlsafe(32)
 CHILD = Path(__file__).resolve().parent / "profiles_child.py"
-
-
-def _database(backend: str, hcps: int, fresh: bool) -> Database:
-    seeded = Database(backend=backend, name=f"omnihcp_bench_seed_{backend}_{hcps}")
-    if not fresh and seeded.exists():
-        return seeded
-    seeded.create()
-    migrate(seeded)
-    run_checked([str(OMNIHCP), "demo", "--hcps", str(hcps), "--no-engagement"], seeded.env())
-    return seeded
 
 
 def _json(step: str, n: int, db: Database) -> list[float]:
@@ -72,7 +63,7 @@ def _json(step: str, n: int, db: Database) -> list[float]:
 
 
 def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    db = _database(backend, args.hcps, args.fresh)
+    db = seeded_database(backend, args.hcps, fresh=args.fresh)
     migrate(db)
     env = db.env(DEBUG="0", SECRET_KEY=SECRET)
     logs = WORK_ROOT / "logs"

@@ -111,15 +111,20 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, timezone.make_aware(dt.datetime.combine(_next_month(month), dt.time.min))
 
 
-def call_plan_progress(*, plan: CallPlan) -> PlanProgress:
-    """Plan against actual: the rep's visits to each planned doctor in the plan's month."""
-    start, end = month_bounds(plan.month)
-    visits = dict(
-        Visit.objects.filter(rep_id=plan.rep_id, started_at__gte=start, started_at__lt=end)
+def month_visits(*, rep_id: int, month: dt.date) -> dict[int, int]:
+    """The rep's visits per doctor in the month."""
+    start, end = month_bounds(month)
+    return dict(
+        Visit.objects.filter(rep_id=rep_id, started_at__gte=start, started_at__lt=end)
         .values("hcp_id")
         .annotate(n=Count("id"))
         .values_list("hcp_id", "n")
     )
+
+
+def call_plan_progress(*, plan: CallPlan) -> PlanProgress:
+    """Plan against actual: the rep's visits to each planned doctor in the plan's month."""
+    visits = month_visits(rep_id=plan.rep_id, month=plan.month)
     lines = plan.lines.select_related("hcp__primary_hco").order_by("tier", "hcp__name_pinyin")
     return PlanProgress(plan, [PlanRow(line, visits.get(line.hcp_id, 0)) for line in lines])
 
@@ -137,13 +142,7 @@ class PlanGaps:
 def call_plan_gaps(*, plan: CallPlan, limit: int) -> PlanGaps:
     """What the today page needs of a plan: totals from tuples, and only ``limit`` lines
     loaded as objects (a rep may have hundreds of planned doctors)."""
-    start, end = month_bounds(plan.month)
-    visits = dict(
-        Visit.objects.filter(rep_id=plan.rep_id, started_at__gte=start, started_at__lt=end)
-        .values("hcp_id")
-        .annotate(n=Count("id"))
-        .values_list("hcp_id", "n")
-    )
+    visits = month_visits(rep_id=plan.rep_id, month=plan.month)
     lines = list(plan.lines.values_list("pk", "hcp_id", "tier", "planned"))
     planned = sum(n for _pk, _hcp, _tier, n in lines)
     actual = sum(min(visits.get(hcp, 0), n) for _pk, hcp, _tier, n in lines)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -522,11 +522,14 @@ class FunnelStep:
 
 def programme_funnel(*, programme: Programme) -> list[FunnelStep]:
     targets = programme.targets.all()
-    total = targets.count()
-    at_least = {
-        stage: targets.filter(stage__in=STAGES[STAGES.index(stage) :]).count()
-        for stage in STAGES[1:]
-    }
+    at_least = targets.aggregate(
+        total=Count("id"),
+        **{
+            stage: Count("id", filter=Q(stage__in=STAGES[STAGES.index(stage) :]))
+            for stage in STAGES[1:]
+        },
+    )
+    total = at_least["total"]
     handed = targets.filter(handed_off_at__isnull=False)
     visited = handed.filter(
         Exists(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,31 +93,20 @@ def task_reminders_send(*, now: dt.datetime | None = None) -> int:
             return 0
         cursor.last_id = today.toordinal()
         cursor.save(update_fields=["last_id", "updated_at"])
-    counts = (
-        Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today)
-        .values("assignee_id")
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    due: dict[int, list[Task]] = {}
+    open_due = Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today).only(
+        "assignee_id", "title", "due_on"
     )
-    employees = Employee.objects.filter(
-        pk__in=[c["assignee_id"] for c in counts], is_active=True
-    ).select_related("user")
-    by_id = {e.pk: e for e in employees}
+    for task in open_due.order_by("assignee_id", "due_on", "id"):
+        due.setdefault(task.assignee_id, []).append(task)
+    employees = Employee.objects.filter(pk__in=list(due), is_active=True).select_related("user")
     sent = 0
-    for row in counts:
-        employee = by_id.get(row["assignee_id"])
-        if employee is None:
-            continue
-        first = (
-            Task.objects.filter(assignee=employee, status=TaskStatus.OPEN, due_on__lte=today)
-            .order_by("due_on")
-            .first()
-        )
-        if first is None:
-            continue
+    for employee in employees:
+        tasks = due[employee.pk]
         text = _("%(n)s tasks due today (%(overdue)s overdue), first: %(title)s") % {
-            "n": row["n"],
-            "overdue": row["overdue"],
-            "title": first.title,
+            "n": len(tasks),
+            "overdue": sum(t.due_on < today for t in tasks),
+            "title": tasks[0].title,
         }
         sent += not wecom_send(employee, title=_("Today's tasks"), text=text)
     return sent

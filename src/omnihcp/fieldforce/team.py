@@ -155,17 +155,11 @@ class GroupRow:
         )
 
 
-def judge_visits(
-    visits: Sequence[Visit | VisitRef],
-    *,
-    now: dt.datetime,
-    doctors: QuerySet[Any, Any] | None = None,
-) -> list[VisitJudged]:
-    """Each visit with whether the doctor engaged or moved a stage in the 14 days after it
-    (``doctors``: the visits' doctors as a subquery, for many visits)."""
+def judge_visits(visits: Sequence[Visit | VisitRef], *, now: dt.datetime) -> list[VisitJudged]:
+    """Each visit with whether the doctor engaged or moved a stage in the 14 days after it."""
     if not visits:
         return []
-    ids: Any = doctors if doctors is not None else {v.hcp_id for v in visits}
+    ids = {v.hcp_id for v in visits}
     zone = timezone.get_current_timezone()
     first = min(v.started_at for v in visits)
     engaged_on: dict[int, list[dt.date]] = defaultdict(list)
@@ -175,9 +169,7 @@ def judge_visits(
     for days in engaged_on.values():
         days.sort()
     moves_of: dict[int, list[dt.datetime]] = defaultdict(list)
-    for hcp_id, at in adoption_moves(
-        hcp_ids=ids if doctors is not None else list(ids), since=first
-    ):
+    for hcp_id, at in adoption_moves(hcp_ids=list(ids), since=first):
         moves_of[hcp_id].append(at)
     window, nudge = dt.timedelta(days=FOLLOW_DAYS), dt.timedelta(minutes=1)
     judged = []

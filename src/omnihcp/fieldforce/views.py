@@ -85,6 +85,11 @@ def _moment(value: str, name: str, *, required: bool) -> dt.datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+def _int(value: str) -> int | None:
+    """A form's id field, or None when it is empty or not a number."""
+    return int(value) if value.strip().isdigit() else None
+
+
 def _ids(data: Any, name: str) -> list[int]:
     try:
         return [int(v) for v in data.getlist(name) if v]

@@ -19,14 +19,10 @@ from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.engagement.selectors import ContentFilter, content_list
 from omnihcp.fieldforce import programmes, selectors
 from omnihcp.fieldforce.models import Outcome, TargetStage, VisitKind
-from omnihcp.fieldforce.views import _employee, _moment
+from omnihcp.fieldforce.views import _employee, _int, _moment
 from omnihcp.org.permissions import request_scope
 from omnihcp.org.selectors import product_list
 from omnihcp.profiles.segments import segment_list
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
 
 
 @login_required

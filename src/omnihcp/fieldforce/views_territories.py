@@ -14,13 +14,9 @@ from omnihcp.core.errors import ApplicationError, NotFoundError
 from omnihcp.fieldforce import territories
 from omnihcp.fieldforce.models import Handover
 from omnihcp.fieldforce.team import team_reps
-from omnihcp.fieldforce.views import _employee, _ids, _manager
+from omnihcp.fieldforce.views import _employee, _ids, _int, _manager
 from omnihcp.masterdata.models import HCO
 from omnihcp.org.models import TerritoryHCO, TerritoryRep
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
 
 
 def _day(value: str) -> Any:

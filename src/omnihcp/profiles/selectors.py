@@ -143,9 +143,8 @@ def planned_calls(
     return found
 
 
-def adoption_moves(*, hcp_ids: Any, since: Any) -> list[tuple[int, Any]]:
-    """(doctor, when) of every adoption-stage change of these doctors (ids, or a subquery of
-    ids) since a moment."""
+def adoption_moves(*, hcp_ids: list[int], since: Any) -> list[tuple[int, Any]]:
+    """(doctor, when) of every adoption-stage change of these doctors since a moment."""
     return list(
         AdoptionEvent.objects.filter(
             hcp_id__in=hcp_ids, kind=AdoptionEvent.Kind.CHANGE, created_at__gte=since

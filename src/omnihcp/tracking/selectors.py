@@ -213,12 +213,10 @@ def activity_last_id(*, settle: dt.timedelta) -> int:
 
 
 def hcp_engaged_days(
-    *, hcp_ids: Collection[int] | QuerySet[Any, Any], since: dt.date, events: Collection[str]
+    *, hcp_ids: Collection[int], since: dt.date, events: Collection[str]
 ) -> set[tuple[int, dt.date]]:
-    """(doctor, day) pairs on which the doctors did one of these things, from the rollups;
-    ``hcp_ids`` may be a subquery (thousands of doctors are then not sent as parameters)."""
-    doctors = hcp_ids if isinstance(hcp_ids, QuerySet) else list(hcp_ids)
+    """(doctor, day) pairs on which the doctors did one of these things, from the rollups."""
     rows = HcpDailyActivity.objects.filter(
-        hcp_id__in=doctors, day__gte=since, event__in=list(events)
+        hcp_id__in=list(hcp_ids), day__gte=since, event__in=list(events)
     ).values_list("hcp_id", "day")
     return set(rows)
