@@ -71,8 +71,22 @@ class LinkExpiredError(ApplicationError):
         super().__init__(message, code="expired", errors=[])
 
 
+class _SentAtSigner(signing.TimestampSigner):
+    """Signs with the delivery's send time rather than the clock's, so the same delivery always
+    has the same link (a retried share shows the link it already made) and its age counts from
+    the send."""
+
+    def __init__(self, sent_at: dt.datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent_at = sent_at
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(self.sent_at.timestamp()))
+
+
 def delivery_token(delivery: Delivery) -> str:
-    return signing.dumps(delivery.pk, salt=SALT, compress=True)
+    signer = _SentAtSigner(delivery.created_at, salt=SALT)
+    return signer.sign_object(delivery.pk, compress=True)
 
 
 def delivery_from_token(token: str) -> Delivery:
